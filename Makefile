@@ -1,0 +1,57 @@
+# interviewd: the two commands of the quick start are `make demo` and `make test`.
+# Each creates .venv when missing and installs what it needs.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT_UPDATED := /tmp/.interviewd-apt-updated
+
+.PHONY: demo test lint bench model sample-config system-deps clean help
+
+help:
+	@echo "make demo   - sync the sample Maildir in examples/ and show what interviewd found"
+	@echo "make test   - install the test servers (Dovecot, PostgreSQL) and run every test"
+	@echo "make bench  - benchmarks (results in bench/results.json)"
+	@echo "make model  - retrain the shipped classifier from the corpus"
+	@echo "make lint   - ruff"
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+# Debian packages the tests need: a real IMAP server and a real PostgreSQL.
+system-deps:
+	@if ! command -v dovecot >/dev/null 2>&1 || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+		echo "installing dovecot-imapd and postgresql from Debian's packages"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq dovecot-imapd postgresql >/dev/null; \
+	fi
+	@# The packages' own services are not used: the tests start private instances.
+
+demo: $(STAMP)
+	@rm -rf .demo
+	@echo "== interviewd sync --once (examples/maildir, SQLite in .demo/)"
+	@XDG_DATA_HOME=$(CURDIR)/.demo $(BIN)/interviewd --config examples/interviewd.yaml sync --once
+	@echo
+	@echo "== interviewd messages"
+	@XDG_DATA_HOME=$(CURDIR)/.demo $(BIN)/interviewd --config examples/interviewd.yaml messages --limit 50
+
+test: $(STAMP) system-deps
+	$(BIN)/ruff check src tests
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+
+bench: $(STAMP) system-deps
+	$(BIN)/python bench/run.py
+
+sample-config: $(STAMP)
+	$(BIN)/interviewd config > config/interviewd.example.yaml
+
+clean:
+	rm -rf .demo .pytest_cache bench/results.json

@@ -1,0 +1,271 @@
+"""The ``interviewd`` command line: a thin layer over the service module."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .config import Config, load_config
+from .errors import ConfigError, InterviewdError, UsageError
+
+log = logging.getLogger("interviewd")
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _setup_logging(level: str, verbose: int, quiet: bool) -> None:
+    name = "debug" if verbose else ("warning" if quiet else level)
+    logging.basicConfig(
+        force=True,
+        level=getattr(logging, name.upper(), logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    # Libraries that log every protocol line or parse detail stay quiet unless asked.
+    for noisy in ("imapclient", "mailparser", "alembic", "spacy"):
+        logging.getLogger(noisy).setLevel(logging.DEBUG if verbose > 1 else logging.WARNING)
+
+
+def _config(args: argparse.Namespace) -> tuple[Config, Path]:
+    config, path = load_config(args.config)
+    _setup_logging(config.log_level, args.verbose, args.quiet)
+    return config, path
+
+
+def _json_out(data: Any) -> None:
+    json.dump(data, sys.stdout, ensure_ascii=False, indent=None, default=str)
+    sys.stdout.write("\n")
+
+
+# -- commands -------------------------------------------------------------
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    config, path = _config(args)
+    if args.json:
+        _json_out({"ok": True, "path": str(path), "accounts": [a.name for a in config.accounts]})
+    else:
+        print(f"{path}: valid ({len(config.accounts)} account(s))")
+    return 0
+
+
+def cmd_config_sample(args: argparse.Namespace) -> int:
+    from .config.sample import render_markdown, render_yaml
+
+    sys.stdout.write(render_markdown() if args.markdown else render_yaml())
+    return 0
+
+
+def _progress_printer() -> Callable[[str, str, int, int], None] | None:
+    if not sys.stderr.isatty():
+        return None
+
+    def show(account: str, folder: str, done: int, total: int) -> None:
+        width = 30
+        filled = int(width * done / total) if total else width
+        bar = "#" * filled + "-" * (width - filled)
+        end = "\n" if done >= total else ""
+        sys.stderr.write(f"\r{account}/{folder} [{bar}] {done}/{total}{end}")
+        sys.stderr.flush()
+
+    return show
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    from .service import SyncReport, open_store, sync_all_once
+
+    if not args.once:
+        raise UsageError("sync needs --once (use 'interviewd run' for the daemon)")
+    config, _path = _config(args)
+    accounts = _select_accounts(config, args.account)
+    store = open_store(config)
+    try:
+        results = sync_all_once(config, store, accounts=accounts, progress=_progress_printer())
+    finally:
+        store.close()
+    failed = {name: r for name, r in results.items() if isinstance(r, str)}
+    if args.json:
+        _json_out(
+            {
+                name: (
+                    {"error": r}
+                    if isinstance(r, str)
+                    else {
+                        "stored": r.stored,
+                        "located": r.located,
+                        "quarantined": r.quarantined,
+                        "folders": r.folders,
+                    }
+                )
+                for name, r in results.items()
+            }
+        )
+    else:
+        for name, r in results.items():
+            if isinstance(r, SyncReport):
+                print(
+                    f"{name}: {r.stored} new, {r.quarantined} quarantined, "
+                    f"{r.located} already known ({', '.join(r.folders)})"
+                )
+            else:
+                print(f"{name}: error: {r}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _select_accounts(config: Config, names: list[str] | None) -> list[Any]:
+    if not config.accounts:
+        raise ConfigError("accounts: no account configured; add one under 'accounts:'")
+    if not names:
+        return list(config.accounts)
+    known = {a.name: a for a in config.accounts}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise UsageError(
+            f"unknown account {', '.join(unknown)}; configured: {', '.join(known)}"
+        )
+    return [known[n] for n in names]
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from .daemon import Daemon
+    from .service import open_store
+
+    config, path = _config(args)
+    _select_accounts(config, None)
+    store = open_store(config)
+    daemon = Daemon(config, store)
+    daemon.install_signal_handlers()
+    log.info("interviewd %s starting with %s", __version__, path)
+    daemon.run_forever()
+    return 0
+
+
+def message_json(m: Any) -> dict[str, Any]:
+    return {
+        "id": m.id,
+        "account": m.account,
+        "folder": m.folder,
+        "date": m.date.isoformat() if m.date else None,
+        "from": {"name": m.from_name, "email": m.from_email},
+        "subject": m.subject,
+        "message_id": m.message_id,
+        "from_user": m.from_user,
+        "status": m.status,
+        "error": m.error or None,
+    }
+
+
+def cmd_messages(args: argparse.Namespace) -> int:
+    from .service import open_store
+
+    if args.limit < 1:
+        raise UsageError("--limit must be 1 or more")
+    config, _path = _config(args)
+    store = open_store(config)
+    try:
+        rows = store.recent_messages(args.limit)
+    finally:
+        store.close()
+    if args.json:
+        _json_out([message_json(m) for m in rows])
+        return 0
+    if not rows:
+        print("no messages stored yet; run 'interviewd sync --once'")
+        return 0
+    for m in rows:
+        when = m.date.strftime("%Y-%m-%d %H:%M") if m.date else "????-??-?? --:--"
+        who = "me" if m.from_user else (m.from_name or m.from_email or "?")
+        flag = " [QUARANTINED: " + m.error + "]" if m.status == "quarantined" else ""
+        print(f"{m.id:>6}  {when}  {who[:28]:<28}  {m.subject[:70]}{flag}")
+    return 0
+
+
+# -- parser ---------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="interviewd",
+        description="Watches your mailboxes and keeps the follow-up clocks of every job interview.",
+    )
+    parser.add_argument("--version", action="version", version=f"interviewd {__version__}")
+    parser.add_argument(
+        "-c",
+        "--config",
+        metavar="PATH",
+        help="config file (default: $INTERVIEWD_CONFIG, $XDG_CONFIG_HOME/interviewd/config.yaml, "
+        "/etc/interviewd/config.yaml)",
+    )
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log detail")
+    parser.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def add(name: str, handler: Handler, help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.set_defaults(handler=handler)
+        return p
+
+    p = add("check-config", cmd_check_config, "Validate the config file and exit.")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+
+    p = add("config", cmd_config_sample, "Print the commented sample config (from the schema).")
+    p.add_argument("--markdown", action="store_true", help="a Markdown table of every key")
+
+    p = add("sync", cmd_sync, "Catch up on every mailbox once, then exit.")
+    p.add_argument("--once", action="store_true", help="one pass, then exit (required)")
+    p.add_argument("--account", action="append", metavar="NAME", help="only this account")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+
+    add("run", cmd_run, "Run the daemon in the foreground: sync, then IDLE or poll forever.")
+
+    p = add("messages", cmd_messages, "List stored messages, newest first.")
+    p.add_argument("--limit", type=int, default=20, metavar="N", help="how many (default 20)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help(sys.stderr)
+        return 2
+    if not logging.getLogger().handlers:
+        _setup_logging("info", args.verbose, args.quiet)
+    try:
+        return args.handler(args)
+    except ConfigError as exc:
+        where = f" in {exc.path}" if exc.path else ""
+        if len(exc.problems) == 1:
+            print(f"interviewd: config error{where}: {exc.problems[0]}", file=sys.stderr)
+        else:
+            print(f"interviewd: config error{where}: {len(exc.problems)} problems:", file=sys.stderr)
+            for problem in exc.problems:
+                print(f"  - {problem}", file=sys.stderr)
+        return exc.exit_code
+    except InterviewdError as exc:
+        print(f"interviewd: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        if args.verbose:
+            raise
+        print(
+            f"interviewd: internal error: {exc.__class__.__name__}: {exc} "
+            "(run with -v for the traceback, and please report it)",
+            file=sys.stderr,
+        )
+        return 70
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

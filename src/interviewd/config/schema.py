@@ -1,0 +1,250 @@
+"""The configuration schema: typed config objects whose field descriptions are the docs.
+
+One source of truth: each dataclass field carries its description and bounds in
+``meta(...)``; the validator (``loader.py``), the commented sample config
+(``interviewd config sample`` -> ``config/interviewd.example.yaml``) and the
+README's configuration table are all made from these classes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+SECURITY_CHOICES = ("tls", "starttls", "none")
+SOURCE_TYPES = ("imap", "maildir")
+KEEP_TEXT_CHOICES = ("job", "all", "none")
+
+
+def meta(
+    description: str,
+    *,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    choices: tuple[str, ...] | None = None,
+    example: Any = None,
+) -> dict[str, Any]:
+    return {
+        "description": description,
+        "minimum": minimum,
+        "maximum": maximum,
+        "choices": choices,
+        "example": example,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class AccountConfig:
+    """One mailbox to watch."""
+
+    name: str = field(
+        default="",
+        metadata=meta(
+            "A short name for this mailbox, unique among accounts; used in logs, "
+            "in the database and as the default secret name.",
+            example="personal",
+        ),
+    )
+    type: str = field(
+        default="imap",
+        metadata=meta(
+            "Where the mail comes from: an IMAP server, or a local Maildir "
+            "(synced by mbsync or offlineimap).",
+            choices=SOURCE_TYPES,
+        ),
+    )
+    host: str = field(
+        default="", metadata=meta("IMAP server host name.", example="imap.fastmail.com")
+    )
+    port: int = field(
+        default=0,
+        metadata=meta(
+            "IMAP port; 0 picks 993 for tls and 143 for starttls or none.",
+            minimum=0,
+            maximum=65535,
+        ),
+    )
+    security: str = field(
+        default="tls",
+        metadata=meta(
+            "Connection security. Certificates are always verified. 'none' is "
+            "allowed only for a loopback host (a local bridge or test server).",
+            choices=SECURITY_CHOICES,
+        ),
+    )
+    username: str = field(
+        default="", metadata=meta("Login name, usually the mail address.", example="me@example.com")
+    )
+    secret: str = field(
+        default="",
+        metadata=meta(
+            "Name of the password in the secret store: "
+            "$CREDENTIALS_DIRECTORY/<secret>, then keyring service 'interviewd'. "
+            "Empty means 'imap-<name>'. Never put the password itself here."
+        ),
+    )
+    password_command: str = field(
+        default="",
+        metadata=meta(
+            "A command whose standard output is the password, tried after the "
+            "secret store (e.g. 'pass show mail/imap').",
+        ),
+    )
+    oauth2_token_command: str = field(
+        default="",
+        metadata=meta(
+            "A command that prints an OAuth2 access token; when set, login uses "
+            "XOAUTH2 (Gmail, Outlook) instead of a password.",
+        ),
+    )
+    folders: tuple[str, ...] = field(
+        default=("INBOX",), metadata=meta("Folders to watch besides the Sent folder.")
+    )
+    sent_folder: str = field(
+        default="auto",
+        metadata=meta(
+            "The folder of mail you send: 'auto' finds it by SPECIAL-USE \\Sent, "
+            "then by the usual names; '' watches no Sent folder.",
+        ),
+    )
+    path: str = field(
+        default="",
+        metadata=meta("For type maildir: the Maildir folder.", example="~/Mail/personal"),
+    )
+    user_addresses: tuple[str, ...] = field(
+        default=(),
+        metadata=meta(
+            "Addresses that are you, besides the username; mail from them counts "
+            "as your own (sent) mail.",
+        ),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class SyncConfig:
+    """How mailboxes are read."""
+
+    backfill_days: int = field(
+        default=120,
+        metadata=meta("On the first sync, read this many days of past mail.", minimum=0),
+    )
+    batch_size: int = field(
+        default=100,
+        metadata=meta(
+            "Messages fetched and stored per transaction.", minimum=1, maximum=5000
+        ),
+    )
+    idle_renew_minutes: float = field(
+        default=10,
+        metadata=meta(
+            "Renew IMAP IDLE at least this often (servers drop it after 30 min).",
+            minimum=0.05,
+            maximum=28,
+        ),
+    )
+    poll_interval_seconds: float = field(
+        default=60,
+        metadata=meta("Polling interval where the server has no IDLE.", minimum=1),
+    )
+    socket_timeout_seconds: float = field(
+        default=60,
+        metadata=meta(
+            "Timeout of every network operation, so a dead connection is noticed "
+            "rather than waited on.",
+            minimum=1,
+        ),
+    )
+    backoff_initial_seconds: float = field(
+        default=1, metadata=meta("First reconnect delay after an error.", minimum=0.01)
+    )
+    backoff_max_seconds: float = field(
+        default=300, metadata=meta("Longest reconnect delay.", minimum=0.01)
+    )
+    max_message_bytes: int = field(
+        default=50_000_000,
+        metadata=meta(
+            "Messages larger than this are stored as headers-only quarantine "
+            "entries instead of being parsed.",
+            minimum=1000,
+        ),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class StoreConfig:
+    """Where and what interviewd keeps."""
+
+    url: str = field(
+        default="",
+        metadata=meta(
+            "SQLAlchemy database URL. Empty: an SQLite file interviewd.db in "
+            "$STATE_DIRECTORY (systemd) or $XDG_DATA_HOME/interviewd/.",
+            example="postgresql+psycopg://interviewd@localhost/interviewd",
+        ),
+    )
+    keep_raw: bool = field(
+        default=False,
+        metadata=meta(
+            "Keep the raw bytes of every message. Quarantined messages are always kept."
+        ),
+    )
+    max_body_chars: int = field(
+        default=200_000,
+        metadata=meta("Longest message text kept and classified.", minimum=1000),
+    )
+    keep_text: str = field(
+        default="job",
+        metadata=meta(
+            "Which message texts are kept after classification: 'job' (mail linked "
+            "to an application or waiting for review), 'all', or 'none' (headers, "
+            "class and confidence only).",
+            choices=KEEP_TEXT_CHOICES,
+        ),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ClassifierConfig:
+    """The spaCy text classifier."""
+
+    model: str = field(
+        default="",
+        metadata=meta(
+            "Path of a spaCy pipeline. Empty: your personal model if you trained "
+            "one with corrections, else the model shipped with interviewd."
+        ),
+    )
+    review_threshold: float = field(
+        default=0.6,
+        metadata=meta(
+            "Below this confidence a message is marked 'needs review'.",
+            minimum=0,
+            maximum=1,
+        ),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """The whole interviewd configuration."""
+
+    timezone: str = field(
+        default="",
+        metadata=meta(
+            "IANA time zone for business days, quiet hours and display; empty: "
+            "the system's zone.",
+            example="America/New_York",
+        ),
+    )
+    log_level: str = field(
+        default="info",
+        metadata=meta("Logging detail.", choices=("debug", "info", "warning", "error")),
+    )
+    accounts: tuple[AccountConfig, ...] = field(
+        default=(), metadata=meta("The mailboxes to watch (one or more).")
+    )
+    sync: SyncConfig = field(default_factory=SyncConfig, metadata=meta("Reading mail."))
+    store: StoreConfig = field(default_factory=StoreConfig, metadata=meta("The database."))
+    classifier: ClassifierConfig = field(
+        default_factory=ClassifierConfig, metadata=meta("Classifying mail.")
+    )

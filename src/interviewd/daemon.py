@@ -1,0 +1,204 @@
+"""The long-running daemon: one worker per account, IDLE or polling, reconnecting forever.
+
+A network or protocol error never ends the daemon: the worker drops the
+connection, waits with exponential backoff and jitter, reconnects and catches
+up. Each change of a worker's state is logged once, not once per retry.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import signal
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import FrameType
+
+from .clock import Clock, SystemClock
+from .config import AccountConfig, Config
+from .errors import InterviewdError, SourceError, StoreError
+from .service import Ingestor, ImapSync, MaildirSync, credential_for, imap_settings
+from .sources.imap import ImapMailbox
+from .store import Store
+
+log = logging.getLogger("interviewd.daemon")
+
+
+class Backoff:
+    """Exponential backoff with full jitter between ``initial`` and ``maximum`` seconds."""
+
+    def __init__(self, initial: float, maximum: float, rng: random.Random | None = None) -> None:
+        self.initial = initial
+        self.maximum = maximum
+        self.attempt = 0
+        self._rng = rng or random.Random()
+
+    def reset(self) -> None:
+        self.attempt = 0
+
+    def next_delay(self) -> float:
+        ceiling = min(self.maximum, self.initial * (2**self.attempt))
+        self.attempt = min(self.attempt + 1, 32)
+        # Never below the initial delay, so a flapping server is not hammered.
+        return self.initial + self._rng.random() * max(0.0, ceiling - self.initial)
+
+
+@dataclass
+class WorkerStatus:
+    account: str
+    state: str = "starting"  # starting | idle | polling | syncing | error
+    mode: str = ""  # idle | poll | maildir
+    last_error: str = ""
+
+
+class AccountWorker(threading.Thread):
+    def __init__(
+        self,
+        account: AccountConfig,
+        config: Config,
+        store: Store,
+        stop: threading.Event,
+        *,
+        clock: Clock,
+        on_progress: Callable[[str], None] | None = None,
+    ) -> None:
+        super().__init__(name=f"account-{account.name}", daemon=True)
+        self.account = account
+        self.config = config
+        self.store = store
+        self.stop = stop
+        self.clock = clock
+        self.status = WorkerStatus(account.name)
+        self.caught_up = threading.Event()
+        self.on_progress = on_progress
+        self.mailbox: ImapMailbox | None = None
+        self.backoff = Backoff(config.sync.backoff_initial_seconds, config.sync.backoff_max_seconds)
+
+    def _set_state(self, state: str, error: str = "") -> None:
+        changed = (state, error) != (self.status.state, self.status.last_error)
+        self.status.state = state
+        self.status.last_error = error
+        if not changed:
+            return
+        if error:
+            log.warning("%s: %s (retrying with backoff)", self.account.name, error)
+        else:
+            log.info("%s: %s", self.account.name, state)
+
+    def _progress(self) -> None:
+        if self.on_progress:
+            self.on_progress(self.account.name)
+
+    def run(self) -> None:
+        ingestor = Ingestor(self.config, self.store, self.clock)
+        while not self.stop.is_set():
+            try:
+                if self.account.type == "maildir":
+                    self._run_maildir(ingestor)
+                else:
+                    self._run_imap(ingestor)
+            except (SourceError, StoreError, InterviewdError) as exc:
+                self._set_state("error", str(exc))
+                self._drop()
+                try:
+                    self.store.record_folder_error(self.account.name, "*", str(exc))
+                except StoreError:
+                    pass
+                self.stop.wait(self.backoff.next_delay())
+            except Exception as exc:  # noqa: BLE001 - the worker must outlive any bug
+                log.exception("%s: unexpected error", self.account.name)
+                self._set_state("error", f"{exc.__class__.__name__}: {exc}")
+                self._drop()
+                self.stop.wait(self.backoff.next_delay())
+        self._drop()
+
+    def _drop(self) -> None:
+        mailbox, self.mailbox = self.mailbox, None
+        if mailbox is not None:
+            mailbox.close()
+
+    def _run_maildir(self, ingestor: Ingestor) -> None:
+        sync = MaildirSync(self.account, self.config, self.store, ingestor, stop=self.stop)
+        self.status.mode = "maildir"
+        while not self.stop.is_set():
+            sync.catch_up()
+            self.backoff.reset()
+            self.caught_up.set()
+            self._set_state("polling")
+            self._progress()
+            self.stop.wait(self.config.sync.poll_interval_seconds)
+
+    def _run_imap(self, ingestor: Ingestor) -> None:
+        self._set_state("connecting")
+        mailbox = ImapMailbox(imap_settings(self.account, self.config), credential_for(self.account))
+        mailbox.connect()
+        self.mailbox = mailbox
+        sync = ImapSync(
+            self.account, self.config, self.store, ingestor, clock=self.clock, stop=self.stop
+        )
+        self._set_state("syncing")
+        sync.catch_up(mailbox)
+        self.backoff.reset()
+        self.caught_up.set()
+        self._progress()
+        watched = self.account.folders[0]
+        renew = self.config.sync.idle_renew_minutes * 60
+        while not self.stop.is_set():
+            if mailbox.has_idle:
+                self.status.mode = "idle"
+                self._set_state("idle")
+                mailbox.examine(watched)
+                mailbox.idle_wait(renew, self.stop)
+            else:
+                self.status.mode = "poll"
+                self._set_state("polling")
+                if self.stop.wait(self.config.sync.poll_interval_seconds):
+                    break
+                mailbox.noop()
+            if self.stop.is_set():
+                break
+            # A renewal or a poll that got an answer is real progress.
+            sync.catch_up(mailbox)
+            self._progress()
+
+
+class Daemon:
+    def __init__(self, config: Config, store: Store, clock: Clock | None = None) -> None:
+        self.config = config
+        self.store = store
+        self.clock = clock or SystemClock()
+        self.stop = threading.Event()
+        self.workers: list[AccountWorker] = []
+
+    def install_signal_handlers(self) -> None:
+        def _stop(signum: int, _frame: FrameType | None) -> None:
+            log.info("received %s: finishing the message in hand, then exiting",
+                     signal.Signals(signum).name)
+            self.stop.set()
+
+        signal.signal(signal.SIGTERM, _stop)
+        signal.signal(signal.SIGINT, _stop)
+
+    def start(self) -> None:
+        for account in self.config.accounts:
+            worker = AccountWorker(account, self.config, self.store, self.stop, clock=self.clock)
+            self.workers.append(worker)
+            worker.start()
+
+    def wait_caught_up(self, timeout: float | None = None) -> bool:
+        return all(w.caught_up.wait(timeout) for w in self.workers)
+
+    def run_forever(self) -> None:
+        self.start()
+        log.info("watching %d account(s)", len(self.workers))
+        while not self.stop.wait(1.0):
+            pass
+        self.shutdown()
+
+    def shutdown(self, timeout: float = 30) -> None:
+        self.stop.set()
+        for worker in self.workers:
+            worker.join(timeout)
+        self.store.close()
+        log.info("stopped")

@@ -1,0 +1,462 @@
+"""The one module that wires the adapters together: sources -> parser -> store.
+
+Adapters (sources, parsing, store, ...) never import each other; this module
+and the daemon/CLI above it are the only places that know them all.
+"""
+
+from __future__ import annotations
+
+import email.header
+import email.parser
+import email.policy
+import email.utils
+import hashlib
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from .clock import Clock, SystemClock
+from .config import AccountConfig, Config
+from .errors import ParseError, SourceUnavailable
+from .parsing import parse_message
+from .secrets import SecretSpec, resolve, run_secret_command
+from .sources.imap import FetchedMessage, ImapMailbox, ImapSettings
+from .sources.maildir import MaildirMailbox
+from .store import IncomingMessage, Store, database_url
+
+log = logging.getLogger("interviewd.sync")
+
+#: (account, folder, done, total) after each stored batch.
+ProgressCallback = Callable[[str, str, int, int], None]
+
+
+@dataclass(slots=True)
+class SyncReport:
+    stored: int = 0
+    located: int = 0
+    quarantined: int = 0
+    folders: list[str] = field(default_factory=list)
+
+    def add(self, other: SyncReport) -> None:
+        self.stored += other.stored
+        self.located += other.located
+        self.quarantined += other.quarantined
+        self.folders.extend(other.folders)
+
+
+def open_store(config: Config, clock: Clock | None = None) -> Store:
+    return Store(database_url(config.store.url), clock=clock)
+
+
+def secret_name(account: AccountConfig) -> str:
+    return account.secret or f"imap-{account.name}"
+
+
+def credential_for(account: AccountConfig) -> Callable[[], str]:
+    """A callable that resolves the password or token only when a login needs it."""
+    if account.oauth2_token_command:
+        command = account.oauth2_token_command
+        return lambda: run_secret_command(command, f"account {account.name!r}: oauth2 token")
+    spec = SecretSpec(secret_name(account), account.password_command)
+    return lambda: resolve(spec)
+
+
+def imap_settings(account: AccountConfig, config: Config) -> ImapSettings:
+    return ImapSettings(
+        host=account.host,
+        port=account.port,
+        security=account.security,
+        username=account.username,
+        timeout=config.sync.socket_timeout_seconds,
+        use_oauth2=bool(account.oauth2_token_command),
+    )
+
+
+def user_addresses(account: AccountConfig) -> frozenset[str]:
+    found = {a.lower() for a in account.user_addresses}
+    if "@" in account.username:
+        found.add(account.username.lower())
+    return frozenset(found)
+
+
+class Ingestor:
+    """Turns raw messages into stored ones; a bad message is quarantined, never fatal."""
+
+    def __init__(self, config: Config, store: Store, clock: Clock | None = None) -> None:
+        self.config = config
+        self.store = store
+        self.clock = clock or SystemClock()
+
+    def incoming(
+        self,
+        account: AccountConfig,
+        folder: str,
+        key: str,
+        raw: bytes,
+        *,
+        is_sent_folder: bool,
+        uidvalidity: int = 0,
+        uid: int = 0,
+        gm_msgid: int | None = None,
+    ) -> IncomingMessage:
+        digest = hashlib.sha256(raw).hexdigest()
+        item = IncomingMessage(
+            identity=f"sha:{digest}",
+            account=account.name,
+            folder=folder,
+            key=key,
+            uidvalidity=uidvalidity,
+            uid=uid,
+            gm_msgid=gm_msgid,
+            content_hash=digest,
+            size=len(raw),
+        )
+        if len(raw) > self.config.sync.max_message_bytes:
+            item.error = (
+                f"message of {len(raw):,} bytes is larger than sync.max_message_bytes "
+                f"({self.config.sync.max_message_bytes:,}); not parsed"
+            )
+            _quarantine_headers(item, raw)
+            return item
+        try:
+            parsed = parse_message(raw, max_body_chars=self.config.store.max_body_chars)
+        except ParseError as exc:
+            item.error = str(exc) or "unparseable message"
+            item.raw = raw
+            _quarantine_headers(item, raw)
+            return item
+        except Exception as exc:  # noqa: BLE001 - a bad message must never stop the daemon
+            item.error = f"parser failed: {exc.__class__.__name__}: {exc}"[:2000]
+            item.raw = raw
+            _quarantine_headers(item, raw)
+            log.debug("parser failed on %s/%s %s", account.name, folder, key, exc_info=True)
+            return item
+        item.parsed = parsed
+        item.identity = parsed.identity
+        if self.config.store.keep_raw:
+            item.raw = raw
+        sender = parsed.sender.email if parsed.sender else ""
+        item.from_user = is_sent_folder or sender in user_addresses(account)
+        return item
+
+
+def _header_fields(raw: bytes) -> dict[str, str]:
+    """Message-ID, Subject and From read leniently from the header block alone."""
+    head = raw[:65536].split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
+    try:
+        headers = email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(head)
+        name, address = email.utils.parseaddr(str(headers.get("From", "")))
+        return {
+            "message_id": str(headers.get("Message-ID", "")).strip().strip("<>").strip(),
+            "subject": str(email.header.make_header(email.header.decode_header(
+                str(headers.get("Subject", ""))))),
+            "from_name": name,
+            "from_email": address.lower(),
+        }
+    except Exception:  # noqa: BLE001 - whatever the header holds, quarantine goes on
+        return {}
+
+
+def _identity_from_headers(raw: bytes) -> str:
+    mid = _header_fields(raw).get("message_id", "")
+    return f"mid:{mid}" if mid else ""
+
+
+def _quarantine_headers(item: IncomingMessage, raw: bytes) -> None:
+    item.header_summary = _header_fields(raw)
+    if mid := item.header_summary.get("message_id"):
+        item.identity = f"mid:{mid}"
+
+
+def message_id_identity(header: bytes) -> str:
+    """Identity from a ``Message-ID:`` header line, as ParsedMessage.identity would give."""
+    return _identity_from_headers(header + b"\r\n\r\n")
+
+
+class ImapSync:
+    """Catch-up passes over one IMAP account's folders."""
+
+    def __init__(
+        self,
+        account: AccountConfig,
+        config: Config,
+        store: Store,
+        ingestor: Ingestor,
+        *,
+        clock: Clock | None = None,
+        progress: ProgressCallback | None = None,
+        stop: threading.Event | None = None,
+    ) -> None:
+        self.account = account
+        self.config = config
+        self.store = store
+        self.ingestor = ingestor
+        self.clock = clock or SystemClock()
+        self.progress = progress
+        self.stop = stop or threading.Event()
+        self.sent_folder: str | None = None
+
+    def folders(self, mailbox: ImapMailbox) -> list[tuple[str, bool]]:
+        """(folder, is_sent) pairs to watch, the Sent folder found once per connection."""
+        wanted = [(f, False) for f in self.account.folders]
+        sent = self.account.sent_folder
+        if sent == "auto":
+            sent = mailbox.find_sent_folder() or ""
+        self.sent_folder = sent or None
+        if sent and sent not in self.account.folders:
+            wanted.append((sent, True))
+        return wanted
+
+    def catch_up(self, mailbox: ImapMailbox) -> SyncReport:
+        report = SyncReport()
+        for folder, is_sent in self.folders(mailbox):
+            if self.stop.is_set():
+                break
+            report.add(self.catch_up_folder(mailbox, folder, is_sent=is_sent))
+        return report
+
+    def catch_up_folder(self, mailbox: ImapMailbox, folder: str, *, is_sent: bool) -> SyncReport:
+        account = self.account.name
+        info = mailbox.examine(folder)
+        state = self.store.folder_state(account, folder)
+        report = SyncReport(folders=[folder])
+        if state is not None and state.uidvalidity and state.uidvalidity != info.uidvalidity:
+            log.warning(
+                "%s/%s: UIDVALIDITY changed (%d -> %d); rescanning the folder",
+                account,
+                folder,
+                state.uidvalidity,
+                info.uidvalidity,
+            )
+            self.store.reset_folder(account, folder, info.uidvalidity)
+            state = self.store.folder_state(account, folder)
+            uids = mailbox.all_uids()
+            report.add(self._rescan(mailbox, folder, info.uidvalidity, uids, is_sent))
+        elif state is None or not state.uidvalidity:
+            since = (self.clock.now() - timedelta(days=self.config.sync.backfill_days)).date()
+            uids = mailbox.uids_since(since) if self.config.sync.backfill_days else []
+            if not uids:
+                # Nothing to backfill: start from the current end of the folder.
+                self.store.save_batch(
+                    [],
+                    account=account,
+                    folder=folder,
+                    uidvalidity=info.uidvalidity,
+                    highest_uid=max(info.uidnext - 1, 0),
+                )
+            report.add(self._fetch_and_store(mailbox, folder, info.uidvalidity, uids, is_sent))
+        else:
+            uids = mailbox.uids_above(state.highest_uid)
+            report.add(self._fetch_and_store(mailbox, folder, info.uidvalidity, uids, is_sent))
+        if not self.stop.is_set():
+            self.store.mark_synced(account, folder)
+        return report
+
+    def _rescan(
+        self, mailbox: ImapMailbox, folder: str, uidvalidity: int, uids: list[int], is_sent: bool
+    ) -> SyncReport:
+        """After a UIDVALIDITY change: recognise known mail by Message-ID, fetch only the rest."""
+        report = SyncReport()
+        batch = self.config.sync.batch_size * 5
+        for start in range(0, len(uids), batch):
+            if self.stop.is_set():
+                break
+            chunk = uids[start : start + batch]
+            headers = mailbox.fetch_header_ids(chunk)
+            ids = {uid: message_id_identity(h[0]) for uid, h in headers.items()}
+            known = self.store.known_identities(i for i in ids.values() if i)
+            located = [
+                self.ingestor_location(folder, uidvalidity, uid, ids[uid], headers[uid][1])
+                for uid in chunk
+                if ids.get(uid) in known
+            ]
+            unknown = [uid for uid in chunk if uid in headers and ids.get(uid) not in known]
+            # Known ones are recorded with their new location; the high-water mark
+            # advances only past the unknown ones once they are stored too.
+            if located:
+                result = self.store.save_batch(
+                    located, account=self.account.name, folder=folder, uidvalidity=uidvalidity
+                )
+                report.located += result.located
+            report.add(self._fetch_and_store(mailbox, folder, uidvalidity, unknown, is_sent))
+            if chunk and not self.stop.is_set():
+                self.store.save_batch(
+                    [],
+                    account=self.account.name,
+                    folder=folder,
+                    uidvalidity=uidvalidity,
+                    highest_uid=chunk[-1],
+                )
+        return report
+
+    def ingestor_location(
+        self, folder: str, uidvalidity: int, uid: int, identity: str, gm_msgid: int | None
+    ) -> IncomingMessage:
+        return IncomingMessage(
+            identity=identity,
+            account=self.account.name,
+            folder=folder,
+            key=f"{uidvalidity}/{uid}",
+            uidvalidity=uidvalidity,
+            uid=uid,
+            gm_msgid=gm_msgid,
+        )
+
+    def _fetch_and_store(
+        self, mailbox: ImapMailbox, folder: str, uidvalidity: int, uids: list[int], is_sent: bool
+    ) -> SyncReport:
+        report = SyncReport()
+        total = len(uids)
+        size = self.config.sync.batch_size
+        done = 0
+        for start in range(0, total, size):
+            if self.stop.is_set():
+                break
+            chunk = uids[start : start + size]
+            items: list[IncomingMessage] = []
+            last_uid: int | None = None
+            for fetched in mailbox.fetch(chunk):
+                items.append(self._incoming(folder, uidvalidity, fetched, is_sent))
+                last_uid = fetched.uid
+                if self.stop.is_set():
+                    break  # finish the message in hand, store what we have
+            if not self.stop.is_set():
+                last_uid = chunk[-1]  # expunged UIDs in the chunk are passed too
+            if last_uid is None:
+                continue
+            result = self.store.save_batch(
+                items,
+                account=self.account.name,
+                folder=folder,
+                uidvalidity=uidvalidity,
+                highest_uid=last_uid,
+            )
+            report.stored += result.stored
+            report.located += result.located
+            report.quarantined += result.quarantined
+            done += len(chunk)
+            if self.progress:
+                self.progress(self.account.name, folder, min(done, total), total)
+        return report
+
+    def _incoming(
+        self, folder: str, uidvalidity: int, fetched: FetchedMessage, is_sent: bool
+    ) -> IncomingMessage:
+        return self.ingestor.incoming(
+            self.account,
+            folder,
+            f"{uidvalidity}/{fetched.uid}",
+            fetched.raw,
+            is_sent_folder=is_sent,
+            uidvalidity=uidvalidity,
+            uid=fetched.uid,
+            gm_msgid=fetched.gm_msgid,
+        )
+
+
+class MaildirSync:
+    """Catch-up passes over a local Maildir: every key not yet stored is read."""
+
+    def __init__(
+        self,
+        account: AccountConfig,
+        config: Config,
+        store: Store,
+        ingestor: Ingestor,
+        *,
+        progress: ProgressCallback | None = None,
+        stop: threading.Event | None = None,
+    ) -> None:
+        self.account = account
+        self.config = config
+        self.store = store
+        self.ingestor = ingestor
+        self.progress = progress
+        self.stop = stop or threading.Event()
+        self.mailbox = MaildirMailbox(account.path)
+
+    def catch_up(self) -> SyncReport:
+        report = SyncReport()
+        sent = self.account.sent_folder
+        if sent == "auto":
+            sent = self.mailbox.find_sent_folder() or ""
+        folders = [(f, False) for f in self.account.folders]
+        if sent and sent not in self.account.folders:
+            folders.append((sent, True))
+        for folder, is_sent in folders:
+            if self.stop.is_set():
+                break
+            report.add(self._folder(folder, is_sent))
+        return report
+
+    def _folder(self, folder: str, is_sent: bool) -> SyncReport:
+        report = SyncReport(folders=[folder])
+        known = self.store.known_keys(self.account.name, folder)
+        keys = [k for k in self.mailbox.keys(folder) if k not in known]
+        size = self.config.sync.batch_size
+        for start in range(0, len(keys), size):
+            if self.stop.is_set():
+                break
+            items = []
+            for key in keys[start : start + size]:
+                raw = self.mailbox.read(folder, key)
+                if raw is not None:
+                    items.append(
+                        self.ingestor.incoming(self.account, folder, key, raw, is_sent_folder=is_sent)
+                    )
+            result = self.store.save_batch(items, account=self.account.name, folder=folder)
+            report.stored += result.stored
+            report.located += result.located
+            report.quarantined += result.quarantined
+            if self.progress:
+                self.progress(
+                    self.account.name, folder, min(start + size, len(keys)), len(keys)
+                )
+        self.store.mark_synced(self.account.name, folder)
+        return report
+
+
+def sync_account_once(
+    account: AccountConfig,
+    config: Config,
+    store: Store,
+    *,
+    clock: Clock | None = None,
+    progress: ProgressCallback | None = None,
+    stop: threading.Event | None = None,
+) -> SyncReport:
+    """One catch-up pass over one account; network errors propagate as SourceError."""
+    ingestor = Ingestor(config, store, clock)
+    if account.type == "maildir":
+        return MaildirSync(account, config, store, ingestor, progress=progress, stop=stop).catch_up()
+    mailbox = ImapMailbox(imap_settings(account, config), credential_for(account))
+    mailbox.connect()
+    try:
+        return ImapSync(
+            account, config, store, ingestor, clock=clock, progress=progress, stop=stop
+        ).catch_up(mailbox)
+    finally:
+        mailbox.close()
+
+
+def sync_all_once(
+    config: Config,
+    store: Store,
+    *,
+    accounts: Iterable[AccountConfig] | None = None,
+    clock: Clock | None = None,
+    progress: ProgressCallback | None = None,
+) -> dict[str, SyncReport | str]:
+    """Each account's report, or its one-line error; one failing account stops no other."""
+    results: dict[str, SyncReport | str] = {}
+    for account in accounts if accounts is not None else config.accounts:
+        try:
+            results[account.name] = sync_account_once(
+                account, config, store, clock=clock, progress=progress
+            )
+        except SourceUnavailable as exc:
+            store.record_folder_error(account.name, "*", str(exc))
+            results[account.name] = str(exc)
+    return results

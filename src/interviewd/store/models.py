@@ -1,0 +1,131 @@
+"""The database schema, as SQLAlchemy 2.0 typed ORM classes.
+
+Every change to these classes comes with an Alembic migration in
+``migrations/versions`` (a test compares the two), so no upgrade loses data.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware datetimes on every backend: stored as naive UTC, read back as aware UTC."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; use timezone-aware times")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class SyncState(Base):
+    """Per account and folder: where the last sync stopped."""
+
+    __tablename__ = "sync_state"
+    __table_args__ = (UniqueConstraint("account", "folder", name="uq_sync_state_account_folder"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account: Mapped[str] = mapped_column(String(200))
+    folder: Mapped[str] = mapped_column(String(500))
+    uidvalidity: Mapped[int] = mapped_column(BigInteger, default=0)
+    highest_uid: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_sync_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+
+
+class Message(Base):
+    """One message, stored once however many folders or labels hold it."""
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        Index("ix_messages_date", "date"),
+        Index("ix_messages_message_id", "message_id"),
+        Index("ix_messages_from_email", "from_email"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    identity: Mapped[str] = mapped_column(String(600), unique=True)
+    message_id: Mapped[str] = mapped_column(String(998), default="")
+    content_hash: Mapped[str] = mapped_column(String(64), default="")
+    gm_msgid: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    account: Mapped[str] = mapped_column(String(200))
+    folder: Mapped[str] = mapped_column(String(500))
+    from_user: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(20), default="ok")  # ok | quarantined
+    error: Mapped[str] = mapped_column(Text, default="")
+    subject: Mapped[str] = mapped_column(Text, default="")
+    from_name: Mapped[str] = mapped_column(Text, default="")
+    from_email: Mapped[str] = mapped_column(String(320), default="")
+    to_addrs: Mapped[list[str]] = mapped_column(JSON, default=list)
+    cc_addrs: Mapped[list[str]] = mapped_column(JSON, default=list)
+    date: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    in_reply_to: Mapped[str] = mapped_column(String(998), default="")
+    references: Mapped[list[str]] = mapped_column(JSON, default=list)
+    bulk: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    is_bulk: Mapped[bool] = mapped_column(Boolean, default=False)
+    text: Mapped[str] = mapped_column(Text, default="")
+    new_text: Mapped[str] = mapped_column(Text, default="")
+    quoted_text: Mapped[str] = mapped_column(Text, default="")
+    signature: Mapped[str] = mapped_column(Text, default="")
+    calendar: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    defects: Mapped[list[str]] = mapped_column(JSON, default=list)
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    raw: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    stored_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    locations: Mapped[list[MessageLocation]] = relationship(
+        back_populates="message", cascade="all, delete-orphan"
+    )
+
+
+class MessageLocation(Base):
+    """Where a stored message sits: account, folder and a key unique in that folder.
+
+    The key is ``UIDVALIDITY/UID`` for IMAP and the Maildir key for a Maildir.
+    """
+
+    __tablename__ = "message_locations"
+    __table_args__ = (UniqueConstraint("account", "folder", "key", name="uq_location"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    message_pk: Mapped[int] = mapped_column(
+        ForeignKey("messages.id", ondelete="CASCADE"), index=True
+    )
+    account: Mapped[str] = mapped_column(String(200))
+    folder: Mapped[str] = mapped_column(String(500))
+    key: Mapped[str] = mapped_column(String(300))
+    uidvalidity: Mapped[int] = mapped_column(BigInteger, default=0)
+    uid: Mapped[int] = mapped_column(BigInteger, default=0)
+
+    message: Mapped[Message] = relationship(back_populates="locations")

@@ -1,0 +1,317 @@
+"""The store's operations, in the words of the rest of interviewd.
+
+The one promise that matters most lives in ``save_batch``: messages are stored
+in the same transaction that advances their folder's high-water mark, so a
+crash at any moment loses nothing and repeats nothing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from ..clock import Clock, SystemClock
+from ..domain import CalendarEvent, ParsedMessage
+from ..errors import StoreError
+from .db import create_db_engine, migrate, redact_url
+from .models import Message, MessageLocation, SyncState
+
+
+@dataclass(slots=True)
+class IncomingMessage:
+    """A message read from a source, parsed or not, with where it was found."""
+
+    identity: str
+    account: str
+    folder: str
+    key: str  # unique within the folder: "UIDVALIDITY/UID" or a Maildir key
+    uidvalidity: int = 0
+    uid: int = 0
+    parsed: ParsedMessage | None = None
+    error: str = ""  # set when the message is quarantined
+    raw: bytes | None = None  # kept when configured, and always for quarantined mail
+    from_user: bool = False
+    gm_msgid: int | None = None
+    content_hash: str = ""
+    size: int = 0
+    #: For quarantined mail: what could be read of the header (subject, from, message_id).
+    header_summary: dict[str, str] = dataclasses.field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class FolderState:
+    account: str
+    folder: str
+    uidvalidity: int
+    highest_uid: int
+    last_sync_at: datetime | None
+    last_error: str
+
+
+@dataclass(frozen=True, slots=True)
+class SaveResult:
+    stored: int  # new messages
+    located: int  # known messages found in one more place
+    quarantined: int
+
+
+def _event_to_json(event: CalendarEvent) -> dict[str, Any]:
+    data = dataclasses.asdict(event)
+    for key in ("start", "end"):
+        value = data[key]
+        data[key] = value.isoformat() if value else None
+    return data
+
+
+class Store:
+    def __init__(self, url: str, clock: Clock | None = None, *, migrate_schema: bool = True):
+        self.url = url
+        self.clock = clock or SystemClock()
+        self.engine: Engine = create_db_engine(url)
+        if migrate_schema:
+            migrate(self.engine)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with self._sessions() as session:
+            try:
+                yield session
+                session.commit()
+            except OperationalError as exc:
+                session.rollback()
+                raise StoreError(
+                    f"database {redact_url(self.url)}: {str(exc.orig).splitlines()[0]}"
+                ) from exc
+            except BaseException:
+                session.rollback()
+                raise
+
+    # -- sync state ------------------------------------------------------
+
+    def folder_state(self, account: str, folder: str) -> FolderState | None:
+        with self.session() as s:
+            row = s.scalar(
+                select(SyncState).where(SyncState.account == account, SyncState.folder == folder)
+            )
+            return _state(row) if row else None
+
+    def folder_states(self) -> list[FolderState]:
+        with self.session() as s:
+            rows = s.scalars(select(SyncState).order_by(SyncState.account, SyncState.folder))
+            return [_state(r) for r in rows]
+
+    def reset_folder(self, account: str, folder: str, uidvalidity: int) -> None:
+        """Start a folder afresh under a new UIDVALIDITY (its messages stay stored)."""
+        with self.session() as s:
+            row = self._state_row(s, account, folder)
+            row.uidvalidity = uidvalidity
+            row.highest_uid = 0
+
+    def record_folder_error(self, account: str, folder: str, error: str) -> None:
+        with self.session() as s:
+            self._state_row(s, account, folder).last_error = error[:2000]
+
+    def mark_synced(self, account: str, folder: str) -> None:
+        with self.session() as s:
+            row = self._state_row(s, account, folder)
+            row.last_sync_at = self.clock.now()
+            row.last_error = ""
+
+    @staticmethod
+    def _state_row(s: Session, account: str, folder: str) -> SyncState:
+        row = s.scalar(
+            select(SyncState).where(SyncState.account == account, SyncState.folder == folder)
+        )
+        if row is None:
+            row = SyncState(
+                account=account, folder=folder, uidvalidity=0, highest_uid=0, last_error=""
+            )
+            s.add(row)
+        return row
+
+    # -- messages --------------------------------------------------------
+
+    def known_identities(self, identities: Iterable[str]) -> set[str]:
+        wanted = list(set(identities))
+        found: set[str] = set()
+        with self.session() as s:
+            for i in range(0, len(wanted), 500):
+                chunk = wanted[i : i + 500]
+                found.update(s.scalars(select(Message.identity).where(Message.identity.in_(chunk))))
+        return found
+
+    def known_keys(self, account: str, folder: str) -> set[str]:
+        with self.session() as s:
+            return set(
+                s.scalars(
+                    select(MessageLocation.key).where(
+                        MessageLocation.account == account, MessageLocation.folder == folder
+                    )
+                )
+            )
+
+    def save_batch(
+        self,
+        items: Sequence[IncomingMessage],
+        *,
+        account: str,
+        folder: str,
+        uidvalidity: int = 0,
+        highest_uid: int | None = None,
+    ) -> SaveResult:
+        """Store a batch and advance the folder's high-water mark, in one transaction."""
+        stored = located = quarantined = 0
+        now = self.clock.now()
+        with self.session() as s:
+            identities = {item.identity for item in items}
+            existing: dict[str, int] = {}
+            for i in range(0, len(identities), 500):
+                chunk = list(identities)[i : i + 500]
+                rows = s.execute(
+                    select(Message.identity, Message.id).where(Message.identity.in_(chunk))
+                ).tuples()
+                existing.update({identity: pk for identity, pk in rows})
+            keys = {item.key for item in items}
+            known_keys = set(
+                s.scalars(
+                    select(MessageLocation.key).where(
+                        MessageLocation.account == account,
+                        MessageLocation.folder == folder,
+                        MessageLocation.key.in_(keys),
+                    )
+                )
+            )
+            fresh: dict[str, Message] = {}
+            for item in items:
+                if item.key in known_keys:
+                    continue
+                known_keys.add(item.key)
+                location = MessageLocation(
+                    account=item.account,
+                    folder=item.folder,
+                    key=item.key,
+                    uidvalidity=item.uidvalidity,
+                    uid=item.uid,
+                )
+                if item.identity in existing:
+                    location.message_pk = existing[item.identity]
+                    s.add(location)
+                    located += 1
+                    continue
+                if item.identity in fresh:
+                    fresh[item.identity].locations.append(location)
+                    located += 1
+                    continue
+                row = _message_row(item, now)
+                row.locations.append(location)
+                fresh[item.identity] = row
+                s.add(row)
+                if item.error:
+                    quarantined += 1
+                else:
+                    stored += 1
+            if highest_uid is not None:
+                state = self._state_row(s, account, folder)
+                state.uidvalidity = uidvalidity
+                state.highest_uid = max(state.highest_uid, highest_uid)
+        return SaveResult(stored=stored, located=located, quarantined=quarantined)
+
+    def count_messages(self, status: str | None = None) -> int:
+        with self.session() as s:
+            query = select(func.count(Message.id))
+            if status:
+                query = query.where(Message.status == status)
+            return s.scalar(query) or 0
+
+    def recent_messages(self, limit: int = 20) -> list[Message]:
+        with self.session() as s:
+            query = (
+                select(Message)
+                .order_by(Message.date.desc().nulls_last(), Message.id.desc())
+                .limit(limit)
+            )
+            return list(s.scalars(query))
+
+
+def _state(row: SyncState) -> FolderState:
+    return FolderState(
+        account=row.account,
+        folder=row.folder,
+        uidvalidity=row.uidvalidity,
+        highest_uid=row.highest_uid,
+        last_sync_at=row.last_sync_at,
+        last_error=row.last_error,
+    )
+
+
+def _message_row(item: IncomingMessage, now: datetime) -> Message:
+    p = item.parsed
+    row = Message(
+        identity=item.identity,
+        account=item.account,
+        folder=item.folder,
+        from_user=item.from_user,
+        gm_msgid=item.gm_msgid,
+        status="quarantined" if item.error else "ok",
+        error=item.error,
+        raw=item.raw,
+        stored_at=now,
+        content_hash=item.content_hash,
+        size=item.size,
+        message_id="",
+        subject="",
+        from_name="",
+        from_email="",
+        to_addrs=[],
+        cc_addrs=[],
+        in_reply_to="",
+        references=[],
+        bulk={},
+        is_bulk=False,
+        text="",
+        new_text="",
+        quoted_text="",
+        signature="",
+        calendar=[],
+        defects=[],
+    )
+    if p is None:
+        summary = item.header_summary
+        row.message_id = summary.get("message_id", "")[:998]
+        row.subject = summary.get("subject", "")
+        row.from_name = summary.get("from_name", "")
+        row.from_email = summary.get("from_email", "")[:320]
+        return row
+    row.message_id = p.message_id[:998]
+    row.content_hash = p.content_hash or item.content_hash
+    row.size = p.size or item.size
+    row.subject = p.subject
+    if p.sender:
+        row.from_name = p.sender.name
+        row.from_email = p.sender.email[:320]
+    row.to_addrs = [str(a) for a in p.to]
+    row.cc_addrs = [str(a) for a in p.cc]
+    row.date = p.date
+    row.in_reply_to = p.in_reply_to[:998]
+    row.references = list(p.references)
+    row.bulk = dataclasses.asdict(p.bulk)
+    row.is_bulk = p.bulk.is_bulk
+    row.text = p.text
+    row.new_text = p.new_text
+    row.quoted_text = p.quoted_text
+    row.signature = p.signature
+    row.calendar = [_event_to_json(e) for e in p.calendar]
+    row.defects = list(p.defects)
+    return row

@@ -1,0 +1,102 @@
+"""Shared fixtures: real Dovecot and PostgreSQL servers, configs and the CLI runner."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from imapclient import IMAPClient
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from servers import Dovecot, Postgres  # noqa: E402
+
+ALICE = ("alice", "alice-imap-pass")
+
+
+@pytest.fixture
+def dovecot() -> Iterator[Dovecot]:
+    server = Dovecot(users=[ALICE])
+    server.start()
+    yield server
+    server.cleanup()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Postgres]:
+    server = Postgres()
+    server.start()
+    yield server
+    server.cleanup()
+
+
+@pytest.fixture
+def imap(dovecot: Dovecot) -> Iterator[IMAPClient]:
+    """The test's own client, to APPEND mail and look at flags (not interviewd's)."""
+    client = IMAPClient(dovecot.host, port=dovecot.port, ssl=False, timeout=10)
+    client.login(*ALICE)
+    yield client
+    try:
+        client.logout()
+    except Exception:  # noqa: BLE001 - the server may be stopped by the test
+        pass
+
+
+@pytest.fixture
+def credentials(tmp_path: Path) -> Path:
+    """A systemd-style credentials folder holding alice's IMAP password."""
+    folder = tmp_path / "credentials"
+    folder.mkdir()
+    (folder / "imap-work").write_text(ALICE[1] + "\n")
+    return folder
+
+
+def imap_config(dovecot: Dovecot, tmp_path: Path, **sync: object) -> Path:
+    sync_yaml = "".join(f"  {k}: {v}\n" for k, v in sync.items())
+    path = tmp_path / "config.yaml"
+    path.write_text(
+        textwrap.dedent(
+            f"""\
+            accounts:
+              - name: work
+                host: {dovecot.host}
+                port: {dovecot.port}
+                security: none
+                username: alice
+            store:
+              url: sqlite:///{tmp_path}/interviewd.db
+            """
+        )
+        + (f"sync:\n{sync_yaml}" if sync_yaml else "")
+    )
+    return path
+
+
+@pytest.fixture
+def env(credentials: Path, tmp_path: Path) -> dict[str, str]:
+    """Environment for interviewd subprocesses: secrets from CREDENTIALS_DIRECTORY."""
+    e = dict(os.environ)
+    e["CREDENTIALS_DIRECTORY"] = str(credentials)
+    e["XDG_DATA_HOME"] = str(tmp_path / "data")
+    e["XDG_CONFIG_HOME"] = str(tmp_path / "xdg-config")
+    e.pop("INTERVIEWD_CONFIG", None)
+    # No keyring daemon in tests: the credentials folder is the secret store.
+    e["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
+    return e
+
+
+def interviewd(*args: str, env: dict[str, str], timeout: float = 120,
+               input: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "interviewd", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=timeout,
+        input=input,
+    )
