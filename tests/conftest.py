@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -14,7 +15,7 @@ from imapclient import IMAPClient
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from servers import Dovecot, Postgres  # noqa: E402
+from servers import Dovecot, Postgres
 
 ALICE = ("alice", "alice-imap-pass")
 
@@ -41,10 +42,8 @@ def imap(dovecot: Dovecot) -> Iterator[IMAPClient]:
     client = IMAPClient(dovecot.host, port=dovecot.port, ssl=False, timeout=10)
     client.login(*ALICE)
     yield client
-    try:
+    with contextlib.suppress(Exception):  # the server may be stopped by the test
         client.logout()
-    except Exception:  # noqa: BLE001 - the server may be stopped by the test
-        pass
 
 
 @pytest.fixture
@@ -90,8 +89,9 @@ def env(credentials: Path, tmp_path: Path) -> dict[str, str]:
     return e
 
 
-def interviewd(*args: str, env: dict[str, str], timeout: float = 120,
-               input: str | None = None) -> subprocess.CompletedProcess[str]:
+def interviewd(
+    *args: str, env: dict[str, str], timeout: float = 120, input: str | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "interviewd", *args],
         capture_output=True,

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import random
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime
-from datetime import UTC, datetime, timedelta
 
 COMPANIES = [
     ("Northwind Analytics", "northwind-analytics.example"),
@@ -47,13 +47,18 @@ def make_message(seed: int, *, user: str = "sam@example.net", size_hint: int = 2
     msg["From"] = f"{name} <{name.split()[0].lower()}@{domain}>"
     msg["To"] = user
     msg["Subject"] = rng.choice(
-        [f"{role} - next steps", f"Re: {role} interview", f"Update on your application ({role})",
-         f"{company}: {role}", "Quick question"]
+        [
+            f"{role} - next steps",
+            f"Re: {role} interview",
+            f"Update on your application ({role})",
+            f"{company}: {role}",
+            "Quick question",
+        ]
     )
     when = datetime(2026, 11, 20, 9, 0, tzinfo=UTC) - timedelta(minutes=seed * 7 % 90000)
     msg["Date"] = format_datetime(when)
     msg["Message-ID"] = f"<gen-{seed}@{domain}>"
-    body: list[str] = [f"Hi Sam,\n"]
+    body: list[str] = ["Hi Sam,\n"]
     while sum(len(p) for p in body) < size_hint - 400:
         body.append(rng.choice(PARAGRAPHS).format(role=role, minutes=rng.choice([30, 45, 60])))
     text = "\n\n".join(body) + SIGNATURE.format(name=name, company=company, n=seed % 100) + FOOTER
@@ -61,9 +66,14 @@ def make_message(seed: int, *, user: str = "sam@example.net", size_hint: int = 2
     return msg.as_bytes(policy=SMTP)
 
 
-def simple_message(subject: str, body: str = "Hello.", *, msgid: str | None = None,
-                   sender: str = "Dana Whitfield <dana@larkspur.example>",
-                   to: str = "alice@example.net") -> bytes:
+def simple_message(
+    subject: str,
+    body: str = "Hello.",
+    *,
+    msgid: str | None = None,
+    sender: str = "Dana Whitfield <dana@larkspur.example>",
+    to: str = "alice@example.net",
+) -> bytes:
     msg = EmailMessage()
     msg["From"] = sender
     msg["To"] = to

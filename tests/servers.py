@@ -120,7 +120,11 @@ class Dovecot:
             wait_port(self.port)
         except RuntimeError:
             self.stop()
-            log = (self.root / "dovecot.log").read_text() if (self.root / "dovecot.log").exists() else ""
+            log = (
+                (self.root / "dovecot.log").read_text()
+                if (self.root / "dovecot.log").exists()
+                else ""
+            )
             raise RuntimeError(f"dovecot did not start: {log[-2000:]}") from None
 
     def stop(self) -> None:
@@ -160,7 +164,7 @@ class Dovecot:
         for count, raw in enumerate(messages, 1):
             path = box / "cur" / f"{stamp}.M{count}P{os.getpid()}.test:2,"
             path.write_bytes(raw)
-        for dirpath, dirnames, filenames in os.walk(self.root / "mail"):
+        for dirpath, _dirnames, filenames in os.walk(self.root / "mail"):
             os.chown(dirpath, self.uid, self.gid)
             for name in filenames:
                 os.chown(os.path.join(dirpath, name), self.uid, self.gid)
@@ -190,15 +194,35 @@ class Postgres:
 
     def start(self) -> None:
         subprocess.run(
-            [str(self.bindir / "initdb"), "-D", str(self.data), "-U", "interviewd", "-A", "trust",
-             "--no-sync", "-E", "UTF8"],
+            [
+                str(self.bindir / "initdb"),
+                "-D",
+                str(self.data),
+                "-U",
+                "interviewd",
+                "-A",
+                "trust",
+                "--no-sync",
+                "-E",
+                "UTF8",
+            ],
             check=True,
             capture_output=True,
             preexec_fn=self._as_postgres,
         )
         self.proc = subprocess.Popen(
-            [str(self.bindir / "postgres"), "-D", str(self.data), "-p", str(self.port),
-             "-h", "127.0.0.1", "-k", str(self.root), "-F"],
+            [
+                str(self.bindir / "postgres"),
+                "-D",
+                str(self.data),
+                "-p",
+                str(self.port),
+                "-h",
+                "127.0.0.1",
+                "-k",
+                str(self.root),
+                "-F",
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             preexec_fn=self._as_postgres,
@@ -207,8 +231,19 @@ class Postgres:
         # The socket answers a little before the server accepts queries.
         for _ in range(100):
             done = subprocess.run(
-                ["psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", "interviewd",
-                 "-d", "postgres", "-c", "select 1"],
+                [
+                    "psql",
+                    "-h",
+                    "127.0.0.1",
+                    "-p",
+                    str(self.port),
+                    "-U",
+                    "interviewd",
+                    "-d",
+                    "postgres",
+                    "-c",
+                    "select 1",
+                ],
                 capture_output=True,
             )
             if done.returncode == 0:
@@ -218,8 +253,19 @@ class Postgres:
 
     def create_database(self, name: str) -> str:
         subprocess.run(
-            ["psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", "interviewd", "-d",
-             "postgres", "-c", f'CREATE DATABASE "{name}"'],
+            [
+                "psql",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-U",
+                "interviewd",
+                "-d",
+                "postgres",
+                "-c",
+                f'CREATE DATABASE "{name}"',
+            ],
             check=True,
             capture_output=True,
         )

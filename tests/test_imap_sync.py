@@ -13,10 +13,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from conftest import ALICE, imap_config, interviewd
 from imapclient import IMAPClient
+
+from conftest import ALICE, imap_config, interviewd
 from mailgen import make_message, simple_message
-from servers import Dovecot
 
 
 def db_rows(tmp_path: Path, sql: str) -> list[tuple]:
@@ -73,8 +73,9 @@ def daemon(env: dict[str, str]) -> Iterator[Callable[[Path], subprocess.Popen[st
 def test_backfill_stores_every_message_once(dovecot, imap, env, tmp_path):
     for i in range(25):
         imap.append("INBOX", make_message(i))
-    imap.append("Sent", simple_message("Thank you!", msgid="sent-1@example.net",
-                                       sender="alice@example.net"))
+    imap.append(
+        "Sent", simple_message("Thank you!", msgid="sent-1@example.net", sender="alice@example.net")
+    )
     config = imap_config(dovecot, tmp_path)
 
     first = interviewd("--config", str(config), "sync", "--once", "--json", env=env)
@@ -87,7 +88,9 @@ def test_backfill_stores_every_message_once(dovecot, imap, env, tmp_path):
     assert json.loads(again.stdout)["work"]["stored"] == 0
     assert count_messages(tmp_path) == 26
     assert db_rows(tmp_path, "select count(distinct message_id) from messages")[0][0] == 26
-    sent = db_rows(tmp_path, "select from_user, folder from messages where message_id='sent-1@example.net'")
+    sent = db_rows(
+        tmp_path, "select from_user, folder from messages where message_id='sent-1@example.net'"
+    )
     assert sent == [(1, "Sent")]
 
 
@@ -139,7 +142,9 @@ def test_uidvalidity_change_adds_no_duplicates(dovecot, imap, env, tmp_path):
     for raw in raws:
         imap.append("Jobs", raw)
     config = imap_config(dovecot, tmp_path)
-    text = config.read_text().replace("username: alice", "username: alice\n    folders: [INBOX, Jobs]")
+    text = config.read_text().replace(
+        "username: alice", "username: alice\n    folders: [INBOX, Jobs]"
+    )
     config.write_text(text)
     assert interviewd("--config", str(config), "sync", "--once", env=env).returncode == 0
     old_validity = db_rows(tmp_path, "select uidvalidity from sync_state where folder='Jobs'")[0][0]
@@ -155,7 +160,9 @@ def test_uidvalidity_change_adds_no_duplicates(dovecot, imap, env, tmp_path):
     assert count_messages(tmp_path) == 14
     new_validity = db_rows(tmp_path, "select uidvalidity from sync_state where folder='Jobs'")[0][0]
     assert new_validity != old_validity
-    located = db_rows(tmp_path, f"select count(*) from message_locations where uidvalidity={new_validity}")
+    located = db_rows(
+        tmp_path, f"select count(*) from message_locations where uidvalidity={new_validity}"
+    )
     assert located[0][0] == 14
 
 
@@ -179,7 +186,9 @@ def test_kill_9_during_backfill_then_restart_stores_each_message_once(dovecot, d
     assert db_rows(tmp_path, "select count(*) from message_locations")[0][0] == total
 
 
-def test_malformed_and_oversized_mail_is_quarantined_and_the_next_one_stored(dovecot, imap, env, tmp_path):
+def test_malformed_and_oversized_mail_is_quarantined_and_the_next_one_stored(
+    dovecot, imap, env, tmp_path
+):
     imap.append("INBOX", make_message(1))
     imap.append("INBOX", b"\x00\x01\x02 not a mail at all \xff\xfe\r\n\r\n\x00")
     big = simple_message("Huge attachment", "x" * 5000, msgid="huge@example.net")

@@ -126,9 +126,7 @@ def _select_accounts(config: Config, names: list[str] | None) -> list[Any]:
     known = {a.name: a for a in config.accounts}
     unknown = [n for n in names if n not in known]
     if unknown:
-        raise UsageError(
-            f"unknown account {', '.join(unknown)}; configured: {', '.join(known)}"
-        )
+        raise UsageError(f"unknown account {', '.join(unknown)}; configured: {', '.join(known)}")
     return [known[n] for n in names]
 
 
@@ -245,7 +243,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if len(exc.problems) == 1:
             print(f"interviewd: config error{where}: {exc.problems[0]}", file=sys.stderr)
         else:
-            print(f"interviewd: config error{where}: {len(exc.problems)} problems:", file=sys.stderr)
+            print(
+                f"interviewd: config error{where}: {len(exc.problems)} problems:", file=sys.stderr
+            )
             for problem in exc.problems:
                 print(f"  - {problem}", file=sys.stderr)
         return exc.exit_code

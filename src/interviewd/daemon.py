@@ -7,6 +7,7 @@ up. Each change of a worker's state is logged once, not once per retry.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
 import signal
@@ -18,7 +19,7 @@ from types import FrameType
 from .clock import Clock, SystemClock
 from .config import AccountConfig, Config
 from .errors import InterviewdError, SourceError, StoreError
-from .service import Ingestor, ImapSync, MaildirSync, credential_for, imap_settings
+from .service import ImapSync, Ingestor, MaildirSync, credential_for, imap_settings
 from .sources.imap import ImapMailbox
 from .store import Store
 
@@ -101,12 +102,10 @@ class AccountWorker(threading.Thread):
             except (SourceError, StoreError, InterviewdError) as exc:
                 self._set_state("error", str(exc))
                 self._drop()
-                try:
+                with contextlib.suppress(StoreError):
                     self.store.record_folder_error(self.account.name, "*", str(exc))
-                except StoreError:
-                    pass
                 self.stop.wait(self.backoff.next_delay())
-            except Exception as exc:  # noqa: BLE001 - the worker must outlive any bug
+            except Exception as exc:  # the worker must outlive any bug
                 log.exception("%s: unexpected error", self.account.name)
                 self._set_state("error", f"{exc.__class__.__name__}: {exc}")
                 self._drop()
@@ -131,7 +130,9 @@ class AccountWorker(threading.Thread):
 
     def _run_imap(self, ingestor: Ingestor) -> None:
         self._set_state("connecting")
-        mailbox = ImapMailbox(imap_settings(self.account, self.config), credential_for(self.account))
+        mailbox = ImapMailbox(
+            imap_settings(self.account, self.config), credential_for(self.account)
+        )
         mailbox.connect()
         self.mailbox = mailbox
         sync = ImapSync(
@@ -173,8 +174,10 @@ class Daemon:
 
     def install_signal_handlers(self) -> None:
         def _stop(signum: int, _frame: FrameType | None) -> None:
-            log.info("received %s: finishing the message in hand, then exiting",
-                     signal.Signals(signum).name)
+            log.info(
+                "received %s: finishing the message in hand, then exiting",
+                signal.Signals(signum).name,
+            )
             self.stop.set()
 
         signal.signal(signal.SIGTERM, _stop)

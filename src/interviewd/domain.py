@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 
-class MessageClass(str, enum.Enum):
+class MessageClass(enum.StrEnum):
     """What an employer message is about. Exclusive; see ``PRECEDENCE``."""
 
     SCHEDULING = "scheduling"

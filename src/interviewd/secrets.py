@@ -49,7 +49,7 @@ def _from_keyring(name: str) -> str | None:
         return None
     except KeyringError:
         return None
-    except Exception:  # noqa: BLE001 - a broken keyring backend must not stop the lookup
+    except Exception:  # a broken keyring backend must not stop the lookup
         return None
 
 

@@ -127,7 +127,7 @@ class Ingestor:
             item.raw = raw
             _quarantine_headers(item, raw)
             return item
-        except Exception as exc:  # noqa: BLE001 - a bad message must never stop the daemon
+        except Exception as exc:  # a bad message must never stop the daemon
             item.error = f"parser failed: {exc.__class__.__name__}: {exc}"[:2000]
             item.raw = raw
             _quarantine_headers(item, raw)
@@ -150,12 +150,15 @@ def _header_fields(raw: bytes) -> dict[str, str]:
         name, address = email.utils.parseaddr(str(headers.get("From", "")))
         return {
             "message_id": str(headers.get("Message-ID", "")).strip().strip("<>").strip(),
-            "subject": str(email.header.make_header(email.header.decode_header(
-                str(headers.get("Subject", ""))))),
+            "subject": str(
+                email.header.make_header(
+                    email.header.decode_header(str(headers.get("Subject", "")))
+                )
+            ),
             "from_name": name,
             "from_email": address.lower(),
         }
-    except Exception:  # noqa: BLE001 - whatever the header holds, quarantine goes on
+    except Exception:  # whatever the header holds, quarantine goes on
         return {}
 
 
@@ -404,16 +407,16 @@ class MaildirSync:
                 raw = self.mailbox.read(folder, key)
                 if raw is not None:
                     items.append(
-                        self.ingestor.incoming(self.account, folder, key, raw, is_sent_folder=is_sent)
+                        self.ingestor.incoming(
+                            self.account, folder, key, raw, is_sent_folder=is_sent
+                        )
                     )
             result = self.store.save_batch(items, account=self.account.name, folder=folder)
             report.stored += result.stored
             report.located += result.located
             report.quarantined += result.quarantined
             if self.progress:
-                self.progress(
-                    self.account.name, folder, min(start + size, len(keys)), len(keys)
-                )
+                self.progress(self.account.name, folder, min(start + size, len(keys)), len(keys))
         self.store.mark_synced(self.account.name, folder)
         return report
 
@@ -430,7 +433,9 @@ def sync_account_once(
     """One catch-up pass over one account; network errors propagate as SourceError."""
     ingestor = Ingestor(config, store, clock)
     if account.type == "maildir":
-        return MaildirSync(account, config, store, ingestor, progress=progress, stop=stop).catch_up()
+        return MaildirSync(
+            account, config, store, ingestor, progress=progress, stop=stop
+        ).catch_up()
     mailbox = ImapMailbox(imap_settings(account, config), credential_for(account))
     mailbox.connect()
     try:

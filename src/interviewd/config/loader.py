@@ -122,7 +122,9 @@ def _build(cls: type, data: Any, path: str, problems: list[str]) -> Any:
 _INVALID = object()
 
 
-def _convert(tp: Any, value: Any, path: str, metadata: Mapping[str, Any], problems: list[str]) -> Any:
+def _convert(
+    tp: Any, value: Any, path: str, metadata: Mapping[str, Any], problems: list[str]
+) -> Any:
     origin = typing.get_origin(tp)
     if origin is types.UnionType or origin is typing.Union:  # pragma: no cover - unused yet
         tp = typing.get_args(tp)[0]
@@ -172,10 +174,10 @@ def _convert(tp: Any, value: Any, path: str, metadata: Mapping[str, Any], proble
         return _INVALID
     minimum, maximum = metadata.get("minimum"), metadata.get("maximum")
     if minimum is not None and value < minimum:
-        problems.append(f"{path}: {value} is below the minimum {minimum:g}")
+        problems.append(f"{path}: {value:g} is below the minimum {minimum:g}")
         return _INVALID
     if maximum is not None and value > maximum:
-        problems.append(f"{path}: {value} is above the maximum {maximum:g}")
+        problems.append(f"{path}: {value:g} is above the maximum {maximum:g}")
         return _INVALID
     return value
 
@@ -193,12 +195,15 @@ def _check_semantics(config: Config, problems: list[str]) -> None:
     names: set[str] = set()
     for i, account in enumerate(config.accounts):
         where = f"accounts[{i}]"
+        # A key of this account already wrong: don't pile guesses on top of it.
+        key_problem = any(p.startswith(f"{where}.") for p in problems)
         if not account.name:
             problems.append(f"{where}.name: required")
         elif account.name in names:
             problems.append(f"{where}.name: {account.name!r} is used by another account")
         names.add(account.name)
-        problems.extend(f"{where}.{p}" for p in account_problems(account))
+        if not key_problem:
+            problems.extend(f"{where}.{p}" for p in account_problems(account))
     if config.sync.backoff_max_seconds < config.sync.backoff_initial_seconds:
         problems.append("sync.backoff_max_seconds: must not be below sync.backoff_initial_seconds")
 

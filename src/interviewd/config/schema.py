@@ -130,9 +130,7 @@ class SyncConfig:
     )
     batch_size: int = field(
         default=100,
-        metadata=meta(
-            "Messages fetched and stored per transaction.", minimum=1, maximum=5000
-        ),
+        metadata=meta("Messages fetched and stored per transaction.", minimum=1, maximum=5000),
     )
     idle_renew_minutes: float = field(
         default=10,
@@ -184,9 +182,7 @@ class StoreConfig:
     )
     keep_raw: bool = field(
         default=False,
-        metadata=meta(
-            "Keep the raw bytes of every message. Quarantined messages are always kept."
-        ),
+        metadata=meta("Keep the raw bytes of every message. Quarantined messages are always kept."),
     )
     max_body_chars: int = field(
         default=200_000,
@@ -231,8 +227,7 @@ class Config:
     timezone: str = field(
         default="",
         metadata=meta(
-            "IANA time zone for business days, quiet hours and display; empty: "
-            "the system's zone.",
+            "IANA time zone for business days, quiet hours and display; empty: the system's zone.",
             example="America/New_York",
         ),
     )

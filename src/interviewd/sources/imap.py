@@ -8,6 +8,7 @@ every failure surfaces as ``SourceUnavailable`` (retry later) or
 
 from __future__ import annotations
 
+import contextlib
 import imaplib
 import socket
 import ssl
@@ -243,9 +244,7 @@ class ImapMailbox:
             response = self.client.fetch(list(uids), items)
         result: dict[int, tuple[bytes, int | None, int]] = {}
         for uid, data in response.items():
-            header = next(
-                (v for k, v in data.items() if k.startswith(b"BODY[HEADER.FIELDS")), b""
-            )
+            header = next((v for k, v in data.items() if k.startswith(b"BODY[HEADER.FIELDS")), b"")
             gm = data.get(b"X-GM-MSGID")
             result[uid] = (
                 bytes(header or b""),
@@ -289,10 +288,15 @@ class ImapMailbox:
 
 def _is_change(response: Any) -> bool:
     # (n, b"EXISTS"), (n, b"EXPUNGE"), (n, b"RECENT"), (n, b"FETCH", ...)
-    return isinstance(response, tuple) and len(response) >= 2 and response[1] in (
-        b"EXISTS",
-        b"EXPUNGE",
-        b"RECENT",
+    return (
+        isinstance(response, tuple)
+        and len(response) >= 2
+        and response[1]
+        in (
+            b"EXISTS",
+            b"EXPUNGE",
+            b"RECENT",
+        )
     )
 
 
@@ -303,10 +307,8 @@ def _login_reason(exc: BaseException) -> str:
 
 
 def _quiet_shutdown(client: IMAPClient) -> None:
-    try:
+    with contextlib.suppress(Exception):  # the connection is being thrown away
         client.shutdown()
-    except Exception:  # noqa: BLE001 - the connection is being thrown away
-        pass
 
 
 class _errors:

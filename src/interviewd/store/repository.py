@@ -181,7 +181,7 @@ class Store:
                 chunk = list(identities)[i : i + 500]
                 rows = s.execute(
                     select(Message.identity, Message.id).where(Message.identity.in_(chunk))
-                ).tuples()
+                )
                 existing.update({identity: pk for identity, pk in rows})
             keys = {item.key for item in items}
             known_keys = set(
