@@ -127,3 +127,10 @@ def test_unreadable_config_is_reported(tmp_path, env):
     result = interviewd("--config", str(tmp_path / "nope.yaml"), "check-config", env=env)
     assert result.returncode == 2
     assert "file not found" in result.stderr
+
+
+def test_readme_config_table_is_the_generated_one():
+    readme = (ROOT / "README.md").read_text()
+    start = readme.index("<!-- config-table:start -->\n") + len("<!-- config-table:start -->\n")
+    end = readme.index("<!-- config-table:end -->")
+    assert readme[start:end] == render_markdown(), "paste 'interviewd config --markdown' in"

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -193,35 +193,41 @@ class Store:
                     )
                 )
             )
-            fresh: dict[str, Message] = {}
+            new_rows: list[dict[str, Any]] = []
+            locations: list[tuple[str, dict[str, Any]]] = []  # (identity, row)
+            fresh: set[str] = set()
             for item in items:
                 if item.key in known_keys:
                     continue
                 known_keys.add(item.key)
-                location = MessageLocation(
-                    account=item.account,
-                    folder=item.folder,
-                    key=item.key,
-                    uidvalidity=item.uidvalidity,
-                    uid=item.uid,
-                )
-                if item.identity in existing:
-                    location.message_pk = existing[item.identity]
-                    s.add(location)
+                location = {
+                    "account": item.account,
+                    "folder": item.folder,
+                    "key": item.key,
+                    "uidvalidity": item.uidvalidity,
+                    "uid": item.uid,
+                }
+                locations.append((item.identity, location))
+                if item.identity in existing or item.identity in fresh:
                     located += 1
                     continue
-                if item.identity in fresh:
-                    fresh[item.identity].locations.append(location)
-                    located += 1
-                    continue
-                row = _message_row(item, now)
-                row.locations.append(location)
-                fresh[item.identity] = row
-                s.add(row)
+                fresh.add(item.identity)
+                new_rows.append(_message_values(item, now))
                 if item.error:
                     quarantined += 1
                 else:
                     stored += 1
+            # Core bulk inserts: several times faster than the ORM unit of work.
+            if new_rows:
+                returned = s.execute(
+                    insert(Message).returning(Message.id, Message.identity), new_rows
+                )
+                existing.update({identity: pk for pk, identity in returned})
+            if locations:
+                s.execute(
+                    insert(MessageLocation),
+                    [dict(row, message_pk=existing[identity]) for identity, row in locations],
+                )
             if highest_uid is not None:
                 state = self._state_row(s, account, folder)
                 state.uidvalidity = uidvalidity
@@ -256,62 +262,64 @@ def _state(row: SyncState) -> FolderState:
     )
 
 
-def _message_row(item: IncomingMessage, now: datetime) -> Message:
+def _message_values(item: IncomingMessage, now: datetime) -> dict[str, Any]:
     p = item.parsed
-    row = Message(
-        identity=item.identity,
-        account=item.account,
-        folder=item.folder,
-        from_user=item.from_user,
-        gm_msgid=item.gm_msgid,
-        status="quarantined" if item.error else "ok",
-        error=item.error,
-        raw=item.raw,
-        stored_at=now,
-        content_hash=item.content_hash,
-        size=item.size,
-        message_id="",
-        subject="",
-        from_name="",
-        from_email="",
-        to_addrs=[],
-        cc_addrs=[],
-        in_reply_to="",
-        references=[],
-        bulk={},
-        is_bulk=False,
-        text="",
-        new_text="",
-        quoted_text="",
-        signature="",
-        calendar=[],
-        defects=[],
-    )
+    row: dict[str, Any] = {
+        "identity": item.identity,
+        "account": item.account,
+        "folder": item.folder,
+        "from_user": item.from_user,
+        "gm_msgid": item.gm_msgid,
+        "status": "quarantined" if item.error else "ok",
+        "error": item.error,
+        "raw": item.raw,
+        "stored_at": now,
+        "content_hash": item.content_hash,
+        "size": item.size,
+        "message_id": "",
+        "subject": "",
+        "from_name": "",
+        "from_email": "",
+        "to_addrs": [],
+        "cc_addrs": [],
+        "date": None,
+        "in_reply_to": "",
+        "references": [],
+        "bulk": {},
+        "is_bulk": False,
+        "text": "",
+        "new_text": "",
+        "quoted_text": "",
+        "signature": "",
+        "calendar": [],
+        "defects": [],
+    }
     if p is None:
         summary = item.header_summary
-        row.message_id = summary.get("message_id", "")[:998]
-        row.subject = summary.get("subject", "")
-        row.from_name = summary.get("from_name", "")
-        row.from_email = summary.get("from_email", "")[:320]
+        row["message_id"] = summary.get("message_id", "")[:998]
+        row["subject"] = summary.get("subject", "")
+        row["from_name"] = summary.get("from_name", "")
+        row["from_email"] = summary.get("from_email", "")[:320]
         return row
-    row.message_id = p.message_id[:998]
-    row.content_hash = p.content_hash or item.content_hash
-    row.size = p.size or item.size
-    row.subject = p.subject
-    if p.sender:
-        row.from_name = p.sender.name
-        row.from_email = p.sender.email[:320]
-    row.to_addrs = [str(a) for a in p.to]
-    row.cc_addrs = [str(a) for a in p.cc]
-    row.date = p.date
-    row.in_reply_to = p.in_reply_to[:998]
-    row.references = list(p.references)
-    row.bulk = dataclasses.asdict(p.bulk)
-    row.is_bulk = p.bulk.is_bulk
-    row.text = p.text
-    row.new_text = p.new_text
-    row.quoted_text = p.quoted_text
-    row.signature = p.signature
-    row.calendar = [_event_to_json(e) for e in p.calendar]
-    row.defects = list(p.defects)
+    row.update(
+        message_id=p.message_id[:998],
+        content_hash=p.content_hash or item.content_hash,
+        size=p.size or item.size,
+        subject=p.subject,
+        from_name=p.sender.name if p.sender else "",
+        from_email=p.sender.email[:320] if p.sender else "",
+        to_addrs=[str(a) for a in p.to],
+        cc_addrs=[str(a) for a in p.cc],
+        date=p.date,
+        in_reply_to=p.in_reply_to[:998],
+        references=list(p.references),
+        bulk=dataclasses.asdict(p.bulk),
+        is_bulk=p.bulk.is_bulk,
+        text=p.text,
+        new_text=p.new_text,
+        quoted_text=p.quoted_text,
+        signature=p.signature,
+        calendar=[_event_to_json(e) for e in p.calendar],
+        defects=list(p.defects),
+    )
     return row
