@@ -6,14 +6,15 @@ import uuid
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import text
 
 from interviewd.domain import Address, BulkSignals, ParsedMessage
 from interviewd.errors import StoreError
 from interviewd.store import IncomingMessage, Store, database_url, default_database_path
-from interviewd.store.db import create_db_engine, head_revision
+from interviewd.store.db import _alembic_config, create_db_engine, current_revision, head_revision
 from interviewd.store.models import Base
 
 
@@ -126,16 +127,29 @@ def test_sqlite_runs_in_wal_mode(tmp_path):
     s.close()
 
 
-def test_an_old_database_is_upgraded_without_losing_data(tmp_path):
+def test_a_database_of_the_first_release_is_upgraded_without_losing_data(tmp_path):
     url = f"sqlite:///{tmp_path}/old.db"
-    s = Store(url)
-    s.save_batch([item("m1", 1)], account="a", folder="INBOX", uidvalidity=7, highest_uid=1)
-    s.close()
-    with create_db_engine(url).begin() as conn:  # pretend it was made by an older release
-        conn.execute(text("UPDATE alembic_version SET version_num = '0001'"))
+    engine = create_db_engine(url)
+    cfg = _alembic_config()
+    with engine.begin() as conn:  # the schema as the first release made it
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0001")
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO messages (identity, message_id, content_hash, account, folder, "
+                "from_user, status, error, subject, from_name, from_email, to_addrs, cc_addrs, "
+                'in_reply_to, "references", bulk, is_bulk, text, new_text, quoted_text, '
+                "signature, calendar, defects, size, stored_at) VALUES ('mid:old', 'old', '', "
+                "'a', 'INBOX', 0, 'ok', '', 'Kept', '', '', '[]', '[]', '', '[]', '{}', 0, 'body', "
+                "'', '', '', '[]', '[]', 4, '2026-01-01 00:00:00')"
+            )
+        )
+    engine.dispose()
     reopened = Store(url)
-    assert reopened.count_messages() == 1
-    assert set(inspect(reopened.engine).get_table_names()) >= {"messages", "sync_state"}
+    [row] = reopened.recent_messages(5)
+    assert (row.subject, row.text, row.label, row.needs_review) == ("Kept", "body", None, False)
+    assert current_revision(reopened.engine) == head_revision()
     reopened.close()
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -103,10 +104,33 @@ class Message(Base):
     size: Mapped[int] = mapped_column(Integer, default=0)
     raw: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     stored_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Classification (NULL label: not classified, e.g. your own sent mail).
+    label: Mapped[str | None] = mapped_column(String(20), nullable=True, index=True)
+    confidence: Mapped[float | None] = mapped_column(Float, nullable=True)
+    scores: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)
+    label_source: Mapped[str] = mapped_column(String(20), default="")  # model | signal | user
+    needs_review: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    text_dropped: Mapped[bool] = mapped_column(Boolean, default=False)
 
     locations: Mapped[list[MessageLocation]] = relationship(
         back_populates="message", cascade="all, delete-orphan"
     )
+
+
+class LabelCorrection(Base):
+    """A label the user gave by hand; kept with the text it was given for, for retraining."""
+
+    __tablename__ = "label_corrections"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    message_pk: Mapped[int | None] = mapped_column(
+        ForeignKey("messages.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    subject: Mapped[str] = mapped_column(Text, default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+    previous_label: Mapped[str] = mapped_column(String(20), default="")
+    label: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class MessageLocation(Base):
