@@ -78,15 +78,18 @@ def _progress_printer() -> Callable[[str, str, int, int], None] | None:
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
-    from .service import SyncReport, open_store, sync_all_once
+    from .service import SyncReport, load_classifier, open_store, sync_all_once
 
     if not args.once:
         raise UsageError("sync needs --once (use 'interviewd run' for the daemon)")
     config, _path = _config(args)
     accounts = _select_accounts(config, args.account)
+    classifier = load_classifier(config)
     store = open_store(config)
     try:
-        results = sync_all_once(config, store, accounts=accounts, progress=_progress_printer())
+        results = sync_all_once(
+            config, store, accounts=accounts, progress=_progress_printer(), classifier=classifier
+        )
     finally:
         store.close()
     failed = {name: r for name, r in results.items() if isinstance(r, str)}
@@ -132,12 +135,13 @@ def _select_accounts(config: Config, names: list[str] | None) -> list[Any]:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from .daemon import Daemon
-    from .service import open_store
+    from .service import load_classifier, open_store
 
     config, path = _config(args)
     _select_accounts(config, None)
+    classifier = load_classifier(config)
     store = open_store(config)
-    daemon = Daemon(config, store)
+    daemon = Daemon(config, store, classifier=classifier)
     daemon.install_signal_handlers()
     log.info("interviewd %s starting with %s", __version__, path)
     daemon.run_forever()
@@ -156,6 +160,9 @@ def message_json(m: Any) -> dict[str, Any]:
         "from_user": m.from_user,
         "status": m.status,
         "error": m.error or None,
+        "label": m.label,
+        "confidence": m.confidence,
+        "needs_review": m.needs_review,
     }
 
 
@@ -176,11 +183,204 @@ def cmd_messages(args: argparse.Namespace) -> int:
     if not rows:
         print("no messages stored yet; run 'interviewd sync --once'")
         return 0
+    _print_messages(rows)
+    return 0
+
+
+def _print_messages(rows: list[Any]) -> None:
     for m in rows:
         when = m.date.strftime("%Y-%m-%d %H:%M") if m.date else "????-??-?? --:--"
         who = "me" if m.from_user else (m.from_name or m.from_email or "?")
-        flag = " [QUARANTINED: " + m.error + "]" if m.status == "quarantined" else ""
-        print(f"{m.id:>6}  {when}  {who[:28]:<28}  {m.subject[:70]}{flag}")
+        if m.status == "quarantined":
+            label = "QUARANTINED"
+        elif m.label:
+            label = f"{m.label} {m.confidence:.2f}" + ("?" if m.needs_review else "")
+        else:
+            label = "-"
+        print(f"{m.id:>6}  {when}  {label:<16} {who[:24]:<24}  {m.subject[:60]}")
+        if m.status == "quarantined":
+            print(f"{'':>8}quarantined: {m.error}")
+
+
+def _classifier_for(args: argparse.Namespace) -> Any:
+    """The model for commands that must work without a config file."""
+    from .service import load_classifier
+
+    if args.model:
+        from .config.schema import ClassifierConfig
+
+        config = Config(classifier=ClassifierConfig(model=args.model))
+    elif args.config or _config_exists():
+        config, _path = _config(args)
+    else:
+        config = Config()
+    return load_classifier(config)
+
+
+def _config_exists() -> bool:
+    from .config import candidate_paths
+
+    return any(p.is_file() for p in candidate_paths(None))
+
+
+def _eml_paths(paths: list[str]) -> list[str]:
+    found: list[str] = []
+    for path in paths:
+        p = Path(path)
+        if path != "-" and p.is_dir():
+            found.extend(str(f) for f in sorted(p.rglob("*.eml")) if f.is_file())
+        else:
+            found.append(path)
+    return found
+
+
+def _read_message(path: str) -> tuple[str, str]:
+    """(subject, text) of one .eml file or standard input; raises ParseError with the reason."""
+    from .errors import ParseError
+    from .parsing import parse_message
+
+    try:
+        raw = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+    except FileNotFoundError:
+        raise ParseError("no such file") from None
+    except IsADirectoryError:
+        raise ParseError("is a directory") from None
+    except OSError as exc:
+        raise ParseError(f"cannot read: {exc.strerror}") from None
+    if not raw.strip():
+        raise ParseError("empty file")
+    if b"\x00" in raw[:8192]:
+        raise ParseError("binary data, not an RFC 5322 message")
+    parsed = parse_message(raw)
+    if not (parsed.subject or parsed.sender or parsed.message_id or parsed.date):
+        raise ParseError("no mail headers found; is this an .eml file?")
+    return parsed.subject, parsed.text
+
+
+def cmd_classify(args: argparse.Namespace) -> int:
+    from .errors import ParseError
+
+    classifier = _classifier_for(args)
+    failed = 0
+    for path in _eml_paths(args.paths):
+        try:
+            subject, text = _read_message(path)
+        except ParseError as exc:
+            failed += 1
+            if args.json:
+                _json_out({"path": path, "error": str(exc)})
+            else:
+                print(f"{path}\terror: {exc}", file=sys.stderr)
+            continue
+        [result] = classifier.classify_many([(subject, text)])
+        if args.json:
+            _json_out(
+                {
+                    "path": path,
+                    "label": result.label.value,
+                    "confidence": round(result.confidence, 4),
+                    "scores": {k: round(v, 4) for k, v in result.scores.items()},
+                }
+            )
+        else:
+            review = "  (needs review)" if result.needs_review else ""
+            print(f"{path}\t{result.label.value}\t{result.confidence:.2f}{review}")
+    return 1 if failed else 0
+
+
+def cmd_review(args: argparse.Namespace) -> int:
+    from .service import open_store
+
+    config, _path = _config(args)
+    store = open_store(config)
+    try:
+        rows = store.review_queue(args.limit)
+    finally:
+        store.close()
+    if args.json:
+        _json_out([message_json(m) | {"scores": m.scores} for m in rows])
+        return 0
+    if not rows:
+        print("nothing waits for review")
+        return 0
+    _print_messages(rows)
+    print(f"\n{len(rows)} message(s) need review: 'interviewd label ID LABEL' corrects one")
+    return 0
+
+
+def cmd_label(args: argparse.Namespace) -> int:
+    from .domain import LABELS
+    from .service import open_store
+
+    if args.label not in LABELS:
+        raise UsageError(f"unknown label {args.label!r}; use one of {', '.join(LABELS)}")
+    config, _path = _config(args)
+    store = open_store(config)
+    try:
+        message = store.find_message(args.message)
+        if message is None:
+            raise UsageError(
+                f"no message {args.message!r}; 'interviewd messages' lists their numbers"
+            )
+        keep = config.store.keep_text
+        drop = keep == "none" or (keep == "job" and args.label == "other")
+        updated = store.set_label(message.id, args.label, drop_text=drop)
+    finally:
+        store.close()
+    if args.json:
+        _json_out(message_json(updated))
+    else:
+        print(f"{updated.id}: {updated.subject[:60]!r} is now {updated.label}")
+    return 0
+
+
+def cmd_model_train(args: argparse.Namespace) -> int:
+    from .service import personal_model_path
+    from .textcat import shipped_model_path
+    from .textcat.train import format_report, train_model
+
+    extra: list[tuple[str, str, str]] = []
+    if args.with_corrections:
+        from .service import open_store
+
+        config, _path = _config(args)
+        store = open_store(config)
+        try:
+            extra = store.corrections()
+        finally:
+            store.close()
+        if not extra:
+            raise UsageError("no corrections yet; 'interviewd label ID LABEL' records one")
+        output = Path(args.output) if args.output else personal_model_path()
+    else:
+        output = Path(args.output) if args.output else shipped_model_path()
+    if args.with_corrections and output.resolve() == shipped_model_path().resolve():
+        raise UsageError("a personal model never overwrites the shipped one; pick --output")
+    metrics = train_model(output, extra=extra)
+    print(format_report(metrics))
+    print(f"model written to {output}")
+    return 0
+
+
+def cmd_model_evaluate(args: argparse.Namespace) -> int:
+    from .textcat.train import evaluate_model, format_report
+
+    if args.model:
+        model = Path(args.model)
+    elif args.config or _config_exists():
+        from .service import resolve_model_path
+
+        config, _path = _config(args)
+        model = resolve_model_path(config)
+    else:
+        from .textcat import shipped_model_path
+
+        model = shipped_model_path()
+    metrics = evaluate_model(model)
+    if args.json:
+        _json_out(metrics)
+    else:
+        print(format_report(metrics))
     return 0
 
 
@@ -224,6 +424,45 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("messages", cmd_messages, "List stored messages, newest first.")
     p.add_argument("--limit", type=int, default=20, metavar="N", help="how many (default 20)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+
+    p = add("classify", cmd_classify, "Classify .eml files (no config or network needed).")
+    p.add_argument("paths", nargs="+", metavar="PATH", help=".eml file, folder of them, or -")
+    p.add_argument("--model", metavar="DIR", help="a spaCy pipeline (default: the shipped one)")
+    p.add_argument("--json", action="store_true", help="one JSON object per line")
+
+    p = add("review", cmd_review, "List messages whose class needs your review.")
+    p.add_argument("--limit", type=int, default=100, metavar="N", help="how many (default 100)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+
+    p = add("label", cmd_label, "Correct the class of a message; kept for retraining.")
+    p.add_argument("message", metavar="MESSAGE", help="number from 'messages', or Message-ID")
+    p.add_argument("label", metavar="LABEL", help="scheduling, feedback, rejection, offer, other")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+
+    model = sub.add_parser(
+        "model", help="Train or evaluate the classifier.", description="Train or evaluate."
+    )
+    model_sub = model.add_subparsers(dest="model_command", metavar="ACTION", required=True)
+    p = model_sub.add_parser(
+        "train",
+        help="Train the classifier from the corpus.",
+        description="Train the classifier from the corpus in training/.",
+    )
+    p.set_defaults(handler=cmd_model_train)
+    p.add_argument(
+        "--with-corrections",
+        action="store_true",
+        help="add your corrections and write a personal model to your data folder",
+    )
+    p.add_argument("--output", metavar="DIR", help="where to write the pipeline")
+    p = model_sub.add_parser(
+        "evaluate",
+        help="Per-class precision, recall, F1 and confusion matrix.",
+        description="Evaluate a pipeline on the held-out split and the shared dev set.",
+    )
+    p.set_defaults(handler=cmd_model_evaluate)
+    p.add_argument("--model", metavar="DIR", help="the pipeline (default: the one in use)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     return parser
 

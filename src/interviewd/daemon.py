@@ -19,7 +19,14 @@ from types import FrameType
 from .clock import Clock, SystemClock
 from .config import AccountConfig, Config
 from .errors import InterviewdError, SourceError, StoreError
-from .service import ImapSync, Ingestor, MaildirSync, credential_for, imap_settings
+from .service import (
+    ImapSync,
+    Ingestor,
+    MaildirSync,
+    MessageClassifier,
+    credential_for,
+    imap_settings,
+)
 from .sources.imap import ImapMailbox
 from .store import Store
 
@@ -62,6 +69,7 @@ class AccountWorker(threading.Thread):
         stop: threading.Event,
         *,
         clock: Clock,
+        classifier: MessageClassifier | None = None,
         on_progress: Callable[[str], None] | None = None,
     ) -> None:
         super().__init__(name=f"account-{account.name}", daemon=True)
@@ -73,6 +81,7 @@ class AccountWorker(threading.Thread):
         self.status = WorkerStatus(account.name)
         self.caught_up = threading.Event()
         self.on_progress = on_progress
+        self.classifier = classifier
         self.mailbox: ImapMailbox | None = None
         self.backoff = Backoff(config.sync.backoff_initial_seconds, config.sync.backoff_max_seconds)
 
@@ -92,7 +101,7 @@ class AccountWorker(threading.Thread):
             self.on_progress(self.account.name)
 
     def run(self) -> None:
-        ingestor = Ingestor(self.config, self.store, self.clock)
+        ingestor = Ingestor(self.config, self.store, self.clock, self.classifier)
         while not self.stop.is_set():
             try:
                 if self.account.type == "maildir":
@@ -165,8 +174,15 @@ class AccountWorker(threading.Thread):
 
 
 class Daemon:
-    def __init__(self, config: Config, store: Store, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        clock: Clock | None = None,
+        classifier: MessageClassifier | None = None,
+    ) -> None:
         self.config = config
+        self.classifier = classifier
         self.store = store
         self.clock = clock or SystemClock()
         self.stop = threading.Event()
@@ -185,7 +201,14 @@ class Daemon:
 
     def start(self) -> None:
         for account in self.config.accounts:
-            worker = AccountWorker(account, self.config, self.store, self.stop, clock=self.clock)
+            worker = AccountWorker(
+                account,
+                self.config,
+                self.store,
+                self.stop,
+                clock=self.clock,
+                classifier=self.classifier,
+            )
             self.workers.append(worker)
             worker.start()
 

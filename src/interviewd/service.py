@@ -13,18 +13,22 @@ import email.utils
 import hashlib
 import logging
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
+from typing import Protocol
 
 from .clock import Clock, SystemClock
 from .config import AccountConfig, Config
+from .domain import Classification, MessageClass
 from .errors import ParseError, SourceUnavailable
 from .parsing import parse_message
 from .secrets import SecretSpec, resolve, run_secret_command
+from .signals import combine
 from .sources.imap import FetchedMessage, ImapMailbox, ImapSettings
 from .sources.maildir import MaildirMailbox
-from .store import IncomingMessage, Store, database_url
+from .store import IncomingMessage, Store, database_url, default_database_path
 
 log = logging.getLogger("interviewd.sync")
 
@@ -81,13 +85,88 @@ def user_addresses(account: AccountConfig) -> frozenset[str]:
     return frozenset(found)
 
 
+class MessageClassifier(Protocol):
+    def classify_many(self, items: Iterable[tuple[str, str]]) -> list[Classification]: ...
+
+
+def personal_model_path() -> Path:
+    """Where 'interviewd model train --with-corrections' puts the user's own model."""
+    return default_database_path().parent / "model"
+
+
+def resolve_model_path(config: Config) -> Path:
+    """The configured model, else the personal one when trained, else the shipped one."""
+    from .textcat import shipped_model_path
+
+    if config.classifier.model:
+        return Path(config.classifier.model).expanduser()
+    personal = personal_model_path()
+    if (personal / "meta.json").is_file():
+        return personal
+    return shipped_model_path()
+
+
+def load_classifier(config: Config) -> MessageClassifier:
+    from .textcat import TextClassifier
+
+    return TextClassifier.load(
+        resolve_model_path(config), threshold=config.classifier.review_threshold
+    )
+
+
 class Ingestor:
     """Turns raw messages into stored ones; a bad message is quarantined, never fatal."""
 
-    def __init__(self, config: Config, store: Store, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        clock: Clock | None = None,
+        classifier: MessageClassifier | None = None,
+    ) -> None:
         self.config = config
         self.store = store
         self.clock = clock or SystemClock()
+        self.classifier = classifier
+
+    def classify(self, items: Sequence[IncomingMessage]) -> None:
+        """Label the parsed mail of others in one model call, then apply the signals."""
+        if self.classifier is None:
+            return
+        todo = [i for i in items if i.parsed is not None and not i.from_user]
+        if not todo:
+            return
+        try:
+            results = self.classifier.classify_many(
+                (i.parsed.subject, i.parsed.text) for i in todo if i.parsed is not None
+            )
+        except Exception:  # a model failure must not lose mail: store it unclassified
+            log.exception("the classifier failed on a batch; storing it unclassified")
+            return
+        thread_ids = {
+            ref for i in todo if i.parsed for ref in (i.parsed.in_reply_to, *i.parsed.references)
+        }
+        known = self.store.known_message_ids(thread_ids)
+        keep = self.config.store.keep_text
+        for item, result in zip(todo, results, strict=True):
+            parsed = item.parsed
+            assert parsed is not None
+            in_thread = any(r in known for r in (parsed.in_reply_to, *parsed.references) if r)
+            decision = combine(
+                result,
+                calendar=parsed.calendar,
+                bulk=parsed.bulk,
+                in_known_thread=in_thread,
+                review_threshold=self.config.classifier.review_threshold,
+            )
+            item.classification = decision.classification
+            item.label_source = decision.source
+            label = decision.classification.label
+            waiting = decision.classification.needs_review
+            # Privacy: mail that is none of interviewd's business keeps headers only.
+            item.drop_text = not waiting and (
+                keep == "none" or (keep == "job" and label is MessageClass.OTHER)
+            )
 
     def incoming(
         self,
@@ -329,6 +408,7 @@ class ImapSync:
                 last_uid = chunk[-1]  # expunged UIDs in the chunk are passed too
             if last_uid is None:
                 continue
+            self.ingestor.classify(items)
             result = self.store.save_batch(
                 items,
                 account=self.account.name,
@@ -411,6 +491,7 @@ class MaildirSync:
                             self.account, folder, key, raw, is_sent_folder=is_sent
                         )
                     )
+            self.ingestor.classify(items)
             result = self.store.save_batch(items, account=self.account.name, folder=folder)
             report.stored += result.stored
             report.located += result.located
@@ -429,9 +510,10 @@ def sync_account_once(
     clock: Clock | None = None,
     progress: ProgressCallback | None = None,
     stop: threading.Event | None = None,
+    classifier: MessageClassifier | None = None,
 ) -> SyncReport:
     """One catch-up pass over one account; network errors propagate as SourceError."""
-    ingestor = Ingestor(config, store, clock)
+    ingestor = Ingestor(config, store, clock, classifier)
     if account.type == "maildir":
         return MaildirSync(
             account, config, store, ingestor, progress=progress, stop=stop
@@ -453,13 +535,14 @@ def sync_all_once(
     accounts: Iterable[AccountConfig] | None = None,
     clock: Clock | None = None,
     progress: ProgressCallback | None = None,
+    classifier: MessageClassifier | None = None,
 ) -> dict[str, SyncReport | str]:
     """Each account's report, or its one-line error; one failing account stops no other."""
     results: dict[str, SyncReport | str] = {}
     for account in accounts if accounts is not None else config.accounts:
         try:
             results[account.name] = sync_account_once(
-                account, config, store, clock=clock, progress=progress
+                account, config, store, clock=clock, progress=progress, classifier=classifier
             )
         except SourceUnavailable as exc:
             store.record_folder_error(account.name, "*", str(exc))

@@ -1,12 +1,20 @@
 """Configuration: the schema (typed objects) and the loader (lookup and validation)."""
 
 from .loader import candidate_paths, find_config, load_config, parse_config_file, parse_config_text
-from .schema import AccountConfig, ClassifierConfig, Config, StoreConfig, SyncConfig
+from .schema import (
+    AccountConfig,
+    ClassifierConfig,
+    Config,
+    FollowupConfig,
+    StoreConfig,
+    SyncConfig,
+)
 
 __all__ = [
     "AccountConfig",
     "ClassifierConfig",
     "Config",
+    "FollowupConfig",
     "StoreConfig",
     "SyncConfig",
     "candidate_paths",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import ipaddress
 import os
 import types
@@ -204,6 +205,22 @@ def _check_semantics(config: Config, problems: list[str]) -> None:
         names.add(account.name)
         if not key_problem:
             problems.extend(f"{where}.{p}" for p in account_problems(account))
+    f = config.followups
+    for key in ("workday_start", "quiet_hours_start", "quiet_hours_end"):
+        value = getattr(f, key)
+        if not _is_hhmm(value):
+            problems.append(f"followups.{key}: {value!r} is not a time; use HH:MM, e.g. '09:00'")
+    for i, day in enumerate(f.holidays):
+        try:
+            datetime.date.fromisoformat(day)
+        except ValueError:
+            problems.append(f"followups.holidays[{i}]: {day!r} is not a date; use YYYY-MM-DD")
+    if f.thank_you_overdue_hours < f.thank_you_due_hours:
+        problems.append(
+            "followups.thank_you_overdue_hours: must not be below followups.thank_you_due_hours"
+        )
+    if f.second_check_in_days <= f.check_in_days:
+        problems.append("followups.second_check_in_days: must be above followups.check_in_days")
     if config.sync.backoff_max_seconds < config.sync.backoff_initial_seconds:
         problems.append("sync.backoff_max_seconds: must not be below sync.backoff_initial_seconds")
 
@@ -226,6 +243,14 @@ def account_problems(account: AccountConfig) -> list[str]:
     if not account.folders:
         problems.append("folders: give at least one folder, e.g. [INBOX]")
     return problems
+
+
+def _is_hhmm(value: str) -> bool:
+    try:
+        datetime.time.fromisoformat(value)
+    except ValueError:
+        return False
+    return len(value) == 5
 
 
 def is_loopback(host: str) -> bool:

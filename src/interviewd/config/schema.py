@@ -221,6 +221,82 @@ class ClassifierConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class FollowupConfig:
+    """The follow-up clocks of the post-interview playbook; every number is here."""
+
+    thank_you_due_hours: float = field(
+        default=24,
+        metadata=meta("A thank-you note is due this long after a round ends.", minimum=0),
+    )
+    thank_you_overdue_hours: float = field(
+        default=48,
+        metadata=meta("...and overdue this long after the round ends.", minimum=0),
+    )
+    thank_you_expires_days: float = field(
+        default=7,
+        metadata=meta("A thank-you not sent this many days after the round is dropped.", minimum=1),
+    )
+    check_in_days: int = field(
+        default=7,
+        metadata=meta(
+            "Check in this many days after the last employer contact when no date was promised.",
+            minimum=1,
+        ),
+    )
+    second_check_in_days: int = field(
+        default=14,
+        metadata=meta("The second check-in, days after the last employer contact.", minimum=1),
+    )
+    second_check_in_after_promise_days: int = field(
+        default=7,
+        metadata=meta(
+            "When the first check-in came from a promised date: days after it for the second.",
+            minimum=1,
+        ),
+    )
+    promise_grace_business_days: int = field(
+        default=1,
+        metadata=meta(
+            "Check in this many business days after a date the employer promised.", minimum=0
+        ),
+    )
+    max_check_ins: int = field(
+        default=2,
+        metadata=meta("At most this many check-ins between two employer messages.", minimum=0),
+    )
+    silent_after_days: int = field(
+        default=21,
+        metadata=meta(
+            "With the check-ins spent and no employer message this many days after the last "
+            "contact, the application becomes 'silent' (never 'rejected').",
+            minimum=1,
+        ),
+    )
+    workday_start: str = field(
+        default="09:00",
+        metadata=meta("Date-based clocks (promised dates) fall due at this local time (HH:MM)."),
+    )
+    quiet_hours_start: str = field(
+        default="21:00",
+        metadata=meta(
+            "Alerts due in quiet hours wait until they end (HH:MM, local). "
+            "Quiet hours never move a due time."
+        ),
+    )
+    quiet_hours_end: str = field(
+        default="08:00", metadata=meta("End of quiet hours (HH:MM, local).")
+    )
+    holidays: tuple[str, ...] = field(
+        default=(),
+        metadata=meta("Dates (YYYY-MM-DD) that are not business days, besides weekends."),
+    )
+    default_interview_minutes: int = field(
+        default=60,
+        metadata=meta("Length of an interview round when no end time is known.", minimum=5),
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     """The whole interviewd configuration."""
 
@@ -242,4 +318,7 @@ class Config:
     store: StoreConfig = field(default_factory=StoreConfig, metadata=meta("The database."))
     classifier: ClassifierConfig = field(
         default_factory=ClassifierConfig, metadata=meta("Classifying mail.")
+    )
+    followups: FollowupConfig = field(
+        default_factory=FollowupConfig, metadata=meta("When to send thank-you notes and check-ins.")
     )

@@ -19,10 +19,10 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..clock import Clock, SystemClock
-from ..domain import CalendarEvent, ParsedMessage
+from ..domain import CalendarEvent, Classification, ParsedMessage
 from ..errors import StoreError
 from .db import create_db_engine, migrate, redact_url
-from .models import Message, MessageLocation, SyncState
+from .models import LabelCorrection, Message, MessageLocation, SyncState
 
 
 @dataclass(slots=True)
@@ -44,6 +44,9 @@ class IncomingMessage:
     size: int = 0
     #: For quarantined mail: what could be read of the header (subject, from, message_id).
     header_summary: dict[str, str] = dataclasses.field(default_factory=dict)
+    classification: Classification | None = None
+    label_source: str = ""  # model | signal
+    drop_text: bool = False  # privacy: keep headers, class and confidence only
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +155,18 @@ class Store:
                 found.update(s.scalars(select(Message.identity).where(Message.identity.in_(chunk))))
         return found
 
+    def known_message_ids(self, message_ids: Iterable[str]) -> set[str]:
+        """Which of these Message-IDs are stored (to tell replies in a known thread)."""
+        wanted = [m for m in set(message_ids) if m]
+        found: set[str] = set()
+        with self.session() as s:
+            for i in range(0, len(wanted), 500):
+                chunk = wanted[i : i + 500]
+                found.update(
+                    s.scalars(select(Message.message_id).where(Message.message_id.in_(chunk)))
+                )
+        return found
+
     def known_keys(self, account: str, folder: str) -> set[str]:
         with self.session() as s:
             return set(
@@ -241,6 +256,59 @@ class Store:
                 query = query.where(Message.status == status)
             return s.scalar(query) or 0
 
+    def review_queue(self, limit: int = 100) -> list[Message]:
+        with self.session() as s:
+            query = (
+                select(Message)
+                .where(Message.needs_review.is_(True))
+                .order_by(Message.date.desc().nulls_last(), Message.id.desc())
+                .limit(limit)
+            )
+            return list(s.scalars(query))
+
+    def find_message(self, ref: str) -> Message | None:
+        """By the number `interviewd messages` shows, or by Message-ID."""
+        with self.session() as s:
+            if ref.isdigit():
+                return s.get(Message, int(ref))
+            mid = ref.strip().strip("<>")
+            return s.scalar(select(Message).where(Message.message_id == mid).limit(1))
+
+    def set_label(self, pk: int, label: str, *, drop_text: bool) -> Message:
+        """The user's label: applied at once, kept as a correction for retraining."""
+        with self.session() as s:
+            message = s.get(Message, pk)
+            if message is None:
+                raise StoreError(f"no message {pk}")
+            s.add(
+                LabelCorrection(
+                    message_pk=pk,
+                    subject=message.subject,
+                    body=message.text,
+                    previous_label=message.label or "",
+                    label=label,
+                    created_at=self.clock.now(),
+                )
+            )
+            message.label = label
+            message.label_source = "user"
+            message.confidence = 1.0
+            message.needs_review = False
+            if drop_text:
+                message.text = message.new_text = message.quoted_text = message.signature = ""
+                message.text_dropped = True
+            return message
+
+    def corrections(self) -> list[tuple[str, str, str]]:
+        """(subject, body, label) of every correction, the latest per message winning."""
+        with self.session() as s:
+            rows = s.scalars(select(LabelCorrection).order_by(LabelCorrection.id))
+            latest: dict[object, tuple[str, str, str]] = {}
+            for row in rows:
+                key = row.message_pk if row.message_pk is not None else ("orphan", row.id)
+                latest[key] = (row.subject, row.body, row.label)
+            return list(latest.values())
+
     def recent_messages(self, limit: int = 20) -> list[Message]:
         with self.session() as s:
             query = (
@@ -293,6 +361,12 @@ def _message_values(item: IncomingMessage, now: datetime) -> dict[str, Any]:
         "signature": "",
         "calendar": [],
         "defects": [],
+        "label": None,
+        "confidence": None,
+        "scores": {},
+        "needs_review": False,
+        "label_source": "",
+        "text_dropped": False,
     }
     if p is None:
         summary = item.header_summary
@@ -322,4 +396,15 @@ def _message_values(item: IncomingMessage, now: datetime) -> dict[str, Any]:
         calendar=[_event_to_json(e) for e in p.calendar],
         defects=list(p.defects),
     )
+    c = item.classification
+    if c is not None:
+        row.update(
+            label=c.label.value,
+            confidence=round(c.confidence, 4),
+            scores={k: round(v, 4) for k, v in c.scores.items()},
+            needs_review=c.needs_review,
+            label_source=item.label_source or "model",
+        )
+    if item.drop_text:
+        row.update(text="", new_text="", quoted_text="", signature="", text_dropped=True)
     return row
