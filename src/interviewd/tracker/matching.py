@@ -1,0 +1,295 @@
+"""Which application a message belongs to: pure rules over what the store knows.
+
+In order (followup-rules.md, "Matching mail to applications"):
+
+1. the thread: In-Reply-To / References naming a message already linked;
+2. a known contact address;
+3. the company's own domain (never a webmail domain, never an ATS relay's);
+4. an ATS relay's display name ("Acme Robotics via Greenhouse") or the company
+   named in the text;
+5. the role named in the text.
+
+Thread and contact are certain. When one company has several open
+applications and only its domain or name matched, the most recently active
+one is taken and the match is marked uncertain (listed in ``interviewd review``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+WEBMAIL_DOMAINS = frozenset(
+    {
+        "gmail.com",
+        "googlemail.com",
+        "outlook.com",
+        "hotmail.com",
+        "live.com",
+        "msn.com",
+        "yahoo.com",
+        "yahoo.co.uk",
+        "ymail.com",
+        "icloud.com",
+        "me.com",
+        "mac.com",
+        "aol.com",
+        "proton.me",
+        "protonmail.com",
+        "pm.me",
+        "gmx.com",
+        "gmx.de",
+        "gmx.net",
+        "web.de",
+        "mail.com",
+        "zoho.com",
+        "yandex.com",
+        "fastmail.com",
+        "hey.com",
+        "tutanota.com",
+        "qq.com",
+        "163.com",
+    }
+)
+
+#: Domains of applicant-tracking and scheduling systems that send on a company's behalf.
+ATS_DOMAINS = (
+    "greenhouse.io",
+    "greenhouse-mail.io",
+    "lever.co",
+    "hire.lever.co",
+    "myworkday.com",
+    "myworkdayjobs.com",
+    "workday.com",
+    "ashbyhq.com",
+    "icims.com",
+    "smartrecruiters.com",
+    "smartrecruiters.email",
+    "workablemail.com",
+    "workable.com",
+    "teamtailor.com",
+    "teamtailor-mail.com",
+    "bamboohr.com",
+    "jobvite.com",
+    "applytojob.com",
+    "successfactors.com",
+    "successfactors.eu",
+    "taleo.net",
+    "recruitee.com",
+    "personio.de",
+    "personio.com",
+    "breezy.hr",
+    "jazzhr.com",
+    "hirebridge.com",
+    "goodtime.io",
+    "calendly.com",
+    "hirevue.com",
+    "codility.com",
+    "hackerrank.com",
+    "paradox.ai",
+    "gem.com",
+    "rippling.com",
+)
+
+VIA = re.compile(r"^\s*(?P<company>.+?)\s+(?:via|through|on behalf of|@)\s+.+$", re.IGNORECASE)
+ATS_NAME_WORDS = re.compile(
+    r"\b(careers?|recruiting|recruitment|talent( acquisition| team)?|hiring( team)?|"
+    r"hr|human resources|jobs|people( team| ops)?|no-?reply|notifications?)\b",
+    re.IGNORECASE,
+)
+ROLE_PATTERNS = (
+    re.compile(
+        r"\b(?:for|as)\s+(?:the|our|a|an)\s+(?P<role>[A-Z][\w/&+,.' -]{2,60}?)\s+"
+        r"(?:role|position|opening|opportunity|job|vacancy|post)\b"
+    ),
+    re.compile(r"\bposition:\s*(?P<role>[^\n]{3,60})", re.IGNORECASE),
+    re.compile(r"\brole:\s*(?P<role>[^\n]{3,60})", re.IGNORECASE),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CompanyInfo:
+    pk: int
+    name: str
+    domains: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ApplicationInfo:
+    pk: int
+    company: CompanyInfo
+    role: str
+    is_open: bool
+    last_activity: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class MessageInfo:
+    message_pk: int
+    from_email: str
+    from_name: str
+    counterpart_emails: tuple[str, ...]  # the employer side: sender, or recipients of your mail
+    subject: str
+    text: str
+    thread_ids: tuple[str, ...]  # In-Reply-To and References
+    from_user: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    application_pk: int | None
+    reason: str
+    certain: bool
+    #: When nothing matched: what a new application would be called.
+    company_name: str = ""
+    company_domain: str = ""
+    role: str = ""
+
+
+@dataclass(slots=True)
+class Known:
+    """What the store knows, as matching needs it."""
+
+    applications: list[ApplicationInfo] = field(default_factory=list)
+    thread: dict[str, int] = field(default_factory=dict)  # Message-ID -> application pk
+    contacts: dict[str, int] = field(default_factory=dict)  # address -> application pk
+
+
+def domain_of(address: str) -> str:
+    return address.rpartition("@")[2].lower()
+
+
+def is_ats_domain(domain: str) -> bool:
+    return any(domain == d or domain.endswith("." + d) for d in ATS_DOMAINS)
+
+
+def company_domain(address: str) -> str:
+    """The company a sender's domain names, or '' for webmail and ATS relays."""
+    domain = domain_of(address)
+    if not domain or domain in WEBMAIL_DOMAINS or is_ats_domain(domain):
+        return ""
+    return domain
+
+
+def registrable(domain: str) -> str:
+    """mail.acme.com -> acme.com (good enough for company matching; co.uk aware)."""
+    parts = domain.split(".")
+    if (
+        len(parts) >= 3
+        and parts[-2] in {"co", "com", "org", "ac", "gov", "net"}
+        and len(parts[-1]) == 2
+    ):
+        return ".".join(parts[-3:])
+    return ".".join(parts[-2:])
+
+
+def relay_company(from_name: str) -> str:
+    """ "Acme Robotics via Greenhouse" -> "Acme Robotics"; "Acme Careers" -> "Acme"."""
+    match = VIA.match(from_name or "")
+    if match:
+        return match.group("company").strip(" \"'")
+    stripped = ATS_NAME_WORDS.sub("", from_name or "").strip(" -|,\"'")
+    return stripped if stripped != (from_name or "").strip() else ""
+
+
+def normalise(name: str) -> str:
+    name = re.sub(
+        r"\b(inc|llc|ltd|limited|gmbh|corp|corporation|plc|co|company|group)\b\.?", "", name.lower()
+    )
+    return re.sub(r"[^a-z0-9]+", " ", name).strip()
+
+
+def role_in(subject: str, text: str) -> str:
+    for source in (subject, text[:2000]):
+        for pattern in ROLE_PATTERNS:
+            found = pattern.search(source)
+            if found:
+                return found.group("role").strip(" .,-")
+    return ""
+
+
+def company_name_from_domain(domain: str) -> str:
+    label = registrable(domain).split(".")[0]
+    return " ".join(part.capitalize() for part in re.split(r"[-_]", label) if part)
+
+
+def match_message(message: MessageInfo, known: Known) -> Match:
+    # 1. the thread
+    for ref in message.thread_ids:
+        if ref in known.thread:
+            return Match(known.thread[ref], "same thread", certain=True)
+    # 2. a known contact
+    for address in message.counterpart_emails:
+        if address in known.contacts:
+            return Match(known.contacts[address], f"known contact {address}", certain=True)
+    # 3. the company's domain
+    for address in message.counterpart_emails:
+        domain = company_domain(address)
+        if not domain:
+            continue
+        root = registrable(domain)
+        hits = [
+            a for a in known.applications if any(registrable(d) == root for d in a.company.domains)
+        ]
+        if hits:
+            return _pick(hits, message, f"company domain {root}")
+    # 4. an ATS relay's display name, or the company named in the text
+    relay = "" if message.from_user else relay_company(message.from_name)
+    wanted = normalise(relay) if relay else ""
+    if wanted:
+        hits = [a for a in known.applications if _names_match(wanted, a.company)]
+        if hits:
+            return _pick(hits, message, f"sent on behalf of {relay}")
+    haystack = normalise(f"{message.subject} {message.text[:3000]}")
+    named = [
+        a
+        for a in known.applications
+        if any(n and f" {n} " in f" {haystack} " for n in _names(a.company))
+    ]
+    if named:
+        return _pick(named, message, f"names {named[0].company.name}")
+    # 5. the role named in the text
+    role = role_in(message.subject, message.text)
+    sender_domain = next(
+        (company_domain(a) for a in message.counterpart_emails if company_domain(a)), ""
+    )
+    # A role alone decides only for mail with no company domain of its own (ATS, webmail).
+    if role and not sender_domain:
+        hits = [a for a in known.applications if a.role and normalise(a.role) == normalise(role)]
+        if len(hits) == 1:
+            return Match(hits[0].pk, f"names the role {role}", certain=False)
+    # Nothing: what a new application would be.
+    domain = sender_domain
+    name = relay or (company_name_from_domain(domain) if domain else "")
+    return Match(
+        None,
+        "no match",
+        certain=False,
+        company_name=name,
+        company_domain=registrable(domain) if domain else "",
+        role=role,
+    )
+
+
+def _names(company: CompanyInfo) -> list[str]:
+    return [normalise(n) for n in (company.name, *company.aliases) if len(normalise(n)) >= 3]
+
+
+def _names_match(wanted: str, company: CompanyInfo) -> bool:
+    return wanted in _names(company)
+
+
+def _pick(hits: Sequence[ApplicationInfo], message: MessageInfo, reason: str) -> Match:
+    open_hits = [a for a in hits if a.is_open] or list(hits)
+    if len(open_hits) == 1:
+        return Match(open_hits[0].pk, reason, certain=True)
+    role = normalise(role_in(message.subject, message.text))
+    if role:
+        same_role = [a for a in open_hits if normalise(a.role) == role]
+        if len(same_role) == 1:
+            return Match(same_role[0].pk, f"{reason}, role {same_role[0].role}", certain=True)
+    latest = max(open_hits, key=lambda a: a.last_activity)
+    return Match(latest.pk, f"{reason} (several open applications: the latest)", certain=False)
