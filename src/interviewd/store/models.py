@@ -6,13 +6,14 @@ Every change to these classes comes with an Alembic migration in
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -111,6 +112,17 @@ class Message(Base):
     label_source: Mapped[str] = mapped_column(String(20), default="")  # model | signal | user
     needs_review: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     text_dropped: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Tracking: the application this message belongs to, and what it says.
+    application_pk: Mapped[int | None] = mapped_column(
+        ForeignKey("applications.id", ondelete="SET NULL", name="fk_messages_application"),
+        nullable=True,
+        index=True,
+    )
+    match_reason: Mapped[str] = mapped_column(Text, default="")
+    match_uncertain: Mapped[bool] = mapped_column(Boolean, default=False)
+    promised: Mapped[date | None] = mapped_column(Date, nullable=True)
+    advancing: Mapped[bool] = mapped_column(Boolean, default=False)
+    tracked: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
 
     locations: Mapped[list[MessageLocation]] = relationship(
         back_populates="message", cascade="all, delete-orphan"
@@ -153,3 +165,114 @@ class MessageLocation(Base):
     uid: Mapped[int] = mapped_column(BigInteger, default=0)
 
     message: Mapped[Message] = relationship(back_populates="locations")
+
+
+class Company(Base):
+    __tablename__ = "companies"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(300))
+    domains: Mapped[list[str]] = mapped_column(JSON, default=list)
+    aliases: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Contact(Base):
+    __tablename__ = "contacts"
+    __table_args__ = (UniqueConstraint("email", "application_pk", name="uq_contact"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    application_pk: Mapped[int] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE"), index=True
+    )
+    company_pk: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(300), default="")
+    email: Mapped[str] = mapped_column(String(320), index=True)
+
+
+class Application(Base):
+    __tablename__ = "applications"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    company_pk: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(300), default="")
+    status: Mapped[str] = mapped_column(String(30), default="applied", index=True)
+    source: Mapped[str] = mapped_column(String(30), default="")  # message | manual
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_contact_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    company: Mapped[Company] = relationship(lazy="joined")
+
+
+class InterviewRound(Base):
+    __tablename__ = "interview_rounds"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    application_pk: Mapped[int] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE"), index=True
+    )
+    start: Mapped[datetime] = mapped_column(UTCDateTime)
+    end: Mapped[datetime] = mapped_column(UTCDateTime)
+    kind: Mapped[str] = mapped_column(String(100), default="")
+    interviewers: Mapped[list[str]] = mapped_column(JSON, default=list)
+    location: Mapped[str] = mapped_column(Text, default="")
+    notes: Mapped[str] = mapped_column(Text, default="")
+    calendar_uid: Mapped[str] = mapped_column(String(500), default="", index=True)
+    calendar_sequence: Mapped[int] = mapped_column(Integer, default=0)
+    scheduled_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    source_message_pk: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class StatusChangeRow(Base):
+    __tablename__ = "status_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    application_pk: Mapped[int] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE"), index=True
+    )
+    from_status: Mapped[str] = mapped_column(String(30), default="")
+    to_status: Mapped[str] = mapped_column(String(30))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    message_pk: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class FollowUpRow(Base):
+    __tablename__ = "followups"
+    __table_args__ = (UniqueConstraint("application_pk", "key", name="uq_followup_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    application_pk: Mapped[int] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE"), index=True
+    )
+    key: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(30))
+    round_pk: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    due: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    overdue: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    expires: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    alert_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    closed_by_message_pk: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class UserActionRow(Base):
+    """done / snooze / dismiss of a follow-up, and statuses set by hand."""
+
+    __tablename__ = "user_actions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    application_pk: Mapped[int] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE"), index=True
+    )
+    followup_key: Mapped[str] = mapped_column(String(100), default="")
+    kind: Mapped[str] = mapped_column(String(20))  # done | snooze | dismiss | status
+    status: Mapped[str] = mapped_column(String(30), default="")
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
