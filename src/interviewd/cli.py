@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import re
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -90,6 +91,9 @@ def cmd_sync(args: argparse.Namespace) -> int:
         results = sync_all_once(
             config, store, accounts=accounts, progress=_progress_printer(), classifier=classifier
         )
+        from .applications import TrackingService
+
+        TrackingService(config, store).process_new_messages()
     finally:
         store.close()
     failed = {name: r for name, r in results.items() if isinstance(r, str)}
@@ -384,6 +388,212 @@ def cmd_model_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _when(text: str, config: Config, what: str) -> Any:
+    """A time from the command line: ISO 8601 or plain words, in the configured zone."""
+    from datetime import datetime
+
+    from .applications import local_zone
+
+    tz = local_zone(config)
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        import dateparser
+
+        value = dateparser.parse(
+            text,
+            settings={
+                "TIMEZONE": str(tz),
+                "RETURN_AS_TIMEZONE_AWARE": True,
+                "PREFER_DATES_FROM": "future",
+            },
+        )
+        if value is None:
+            raise UsageError(
+                f"{what}: cannot read {text!r} as a time; use e.g. '2026-11-05 14:00'"
+            ) from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=tz)
+    return value
+
+
+def _duration(text: str) -> Any:
+    from datetime import timedelta
+
+    match = re.fullmatch(r"\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m(?:in)?)?\s*", text or "")
+    if text.strip().isdigit():
+        return timedelta(minutes=int(text))
+    if not match or not any(match.groups()):
+        raise UsageError(f"--duration: cannot read {text!r}; use e.g. 45m, 1h or 1h30m")
+    return timedelta(hours=int(match.group(1) or 0), minutes=int(match.group(2) or 0))
+
+
+def _tracking(args: argparse.Namespace) -> tuple[Any, Any, Config]:
+    from .applications import TrackingService
+    from .service import open_store
+
+    config, _path = _config(args)
+    store = open_store(config)
+    return TrackingService(config, store), store, config
+
+
+def _local(value: Any, config: Config) -> str:
+    from .applications import local_zone
+
+    if value is None:
+        return "-"
+    from datetime import datetime
+
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.astimezone(local_zone(config)).strftime("%a %d %b %H:%M")
+
+
+def cmd_interviews(args: argparse.Namespace) -> int:
+    tracking, store, config = _tracking(args)
+    try:
+        at = _when(args.at, config, "--at") if args.at else None
+        rows = tracking.board(at)
+    finally:
+        store.close()
+    if args.json:
+        _json_out(
+            [
+                {
+                    "id": r.application_pk,
+                    "company": r.company,
+                    "role": r.role,
+                    "status": r.status,
+                    "round": r.round,
+                    "last_contact": r.last_contact.isoformat() if r.last_contact else None,
+                    "next_followup": r.next_followup,
+                }
+                for r in rows
+            ]
+        )
+        return 0
+    if not rows:
+        print(
+            "no applications yet: they appear when employer mail arrives, or with "
+            "'interviewd interview add'"
+        )
+        return 0
+    print(
+        f"{'id':>4}  {'company':<22} {'role':<24} {'status':<18} {'round':<20} "
+        f"{'last contact':<14} next follow-up"
+    )
+    for r in rows:
+        rnd = f"#{r.round['number']} {_local(r.round['start'], config)}" if r.round else "-"
+        nxt = (
+            f"{r.next_followup['kind']} {_local(r.next_followup['due'], config)}"
+            f"{' (OVERDUE)' if r.next_followup['when'] == 'overdue' else ''}"
+            if r.next_followup
+            else "-"
+        )
+        print(
+            f"{r.application_pk:>4}  {r.company[:22]:<22} {r.role[:24]:<24} "
+            f"{r.status:<18} {rnd:<20} {_local(r.last_contact, config):<14} {nxt}"
+        )
+    return 0
+
+
+def cmd_followups(args: argparse.Namespace) -> int:
+    tracking, store, config = _tracking(args)
+    try:
+        at = _when(args.at, config, "--at") if args.at else None
+        result = tracking.followups(at)
+    finally:
+        store.close()
+    if args.json:
+        _json_out(result)
+        return 0
+    print(f"as of {_local(result['as_of'], config)}")
+    for bucket in ("overdue", "due", "coming"):
+        items = result[bucket]
+        print(f"\n{bucket.upper()} ({len(items)})")
+        for f in items:
+            print(
+                f"  [{f['id'] or '-'}] {f['kind']:<16} {f['company'][:24]:<24} "
+                f"due {_local(f['due'], config)}  {f['reason']}"
+            )
+    return 0
+
+
+def cmd_interview_add(args: argparse.Namespace) -> int:
+    tracking, store, config = _tracking(args)
+    try:
+        at = _when(args.at, config, "--at")
+        duration = _duration(args.duration) if args.duration else None
+        app_pk, round_pk = tracking.add_interview(
+            args.company, args.role, at, duration, args.with_ or [], args.notes or ""
+        )
+    finally:
+        store.close()
+    if args.json:
+        _json_out({"application_id": app_pk, "round_id": round_pk})
+    else:
+        print(f"application {app_pk}: round {round_pk} on {_local(at, config)}")
+    return 0
+
+
+def cmd_interview_show(args: argparse.Namespace) -> int:
+    tracking, store, config = _tracking(args)
+    try:
+        data = tracking.timeline(args.id)
+    finally:
+        store.close()
+    if args.json:
+        _json_out(data)
+        return 0
+    print(f"{data['company']} - {data['role'] or '(role unknown)'}  [{data['status']}]")
+    print("\nRounds:")
+    for r in data["rounds"] or []:
+        gone = " (cancelled)" if r["cancelled"] else ""
+        print(f"  #{r['number']} {_local(r['start'], config)} {r['kind']}{gone}")
+        if r["notes"]:
+            print(f"      notes: {r['notes']}")
+    print("\nMessages:")
+    for m in data["messages"]:
+        who = "me" if m["from_user"] else m["from"]
+        tag = f"{m['label'] or '-'}" + (" ?" if m["uncertain"] else "")
+        print(f"  {_local(m['date'], config)}  {tag:<12} {who[:28]:<28} {m['subject'][:50]}")
+    print("\nStatus history:")
+    for h in data["history"]:
+        print(f"  {_local(h['at'], config)}  {h['from'] or '-'} -> {h['to']}: {h['reason']}")
+    print("\nFollow-ups:")
+    for f in data["followups"]:
+        print(f"  {f['kind']:<16} {f['state']:<10} due {_local(f['due'], config)}  {f['reason']}")
+    return 0
+
+
+def cmd_interview_set(args: argparse.Namespace) -> int:
+    from .tracker.facts import Status
+
+    try:
+        status = Status(args.status.replace(" ", "_"))
+    except ValueError:
+        raise UsageError(
+            f"unknown status {args.status!r}; use one of {', '.join(s.value for s in Status)}"
+        ) from None
+    tracking, store, _ = _tracking(args)
+    try:
+        tracking.set_status(args.id, status)
+    finally:
+        store.close()
+    print(f"application {args.id}: {status.value}")
+    return 0
+
+
+def cmd_note(args: argparse.Namespace) -> int:
+    tracking, store, _ = _tracking(args)
+    try:
+        round_pk = tracking.note(args.id, args.text)
+    finally:
+        store.close()
+    print(f"noted on round {round_pk} of application {args.id}")
+    return 0
+
+
 # -- parser ---------------------------------------------------------------
 
 
@@ -439,6 +649,58 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("message", metavar="MESSAGE", help="number from 'messages', or Message-ID")
     p.add_argument("label", metavar="LABEL", help="scheduling, feedback, rejection, offer, other")
     p.add_argument("--json", action="store_true", help="machine-readable output")
+
+    p = add("interviews", cmd_interviews, "The board: every application and what comes next.")
+    p.add_argument("--at", metavar="WHEN", help="as of this time (default: now)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+
+    p = add("followups", cmd_followups, "Follow-ups overdue, due and coming.")
+    p.add_argument("--at", metavar="WHEN", help="as of this time (default: now)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+
+    p = add("note", cmd_note, "Keep your reflection on an application's latest round.")
+    p.add_argument("id", type=int, metavar="ID", help="application number")
+    p.add_argument("text", metavar="TEXT", help="what went well, what to improve, specifics")
+
+    interview = sub.add_parser(
+        "interview",
+        help="Add, show or change one application.",
+        description="Add, show or change one application.",
+    )
+    isub = interview.add_subparsers(dest="interview_command", metavar="ACTION", required=True)
+    p = isub.add_parser(
+        "add", help="Record an interview by hand.", description="Record an interview by hand."
+    )
+    p.set_defaults(handler=cmd_interview_add)
+    p.add_argument("--company", required=True, help="the employer")
+    p.add_argument("--role", required=True, help="the job title")
+    p.add_argument("--at", required=True, metavar="WHEN", help="start, e.g. '2026-11-05 14:00'")
+    p.add_argument("--duration", metavar="D", help="e.g. 45m or 1h (default from config)")
+    p.add_argument(
+        "--with",
+        dest="with_",
+        action="append",
+        metavar="EMAIL",
+        help="an interviewer's address (repeatable)",
+    )
+    p.add_argument("--notes", help="your notes on the round")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p = isub.add_parser(
+        "show",
+        help="The whole timeline of one application.",
+        description="The whole timeline of one application.",
+    )
+    p.set_defaults(handler=cmd_interview_show)
+    p.add_argument("id", type=int, metavar="ID", help="application number")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p = isub.add_parser(
+        "set",
+        help="Set an application's status by hand.",
+        description="Set an application's status by hand.",
+    )
+    p.set_defaults(handler=cmd_interview_set)
+    p.add_argument("id", type=int, metavar="ID", help="application number")
+    p.add_argument("--status", required=True, help="e.g. withdrawn, offer, rejected")
 
     model = sub.add_parser(
         "model", help="Train or evaluate the classifier.", description="Train or evaluate."

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from types import FrameType
 
+from .applications import TrackingService
 from .clock import Clock, SystemClock
 from .config import AccountConfig, Config
 from .errors import InterviewdError, SourceError, StoreError
@@ -187,6 +188,16 @@ class Daemon:
         self.clock = clock or SystemClock()
         self.stop = threading.Event()
         self.workers: list[AccountWorker] = []
+        self.tracking = TrackingService(config, store, self.clock)
+        self._tracking_lock = threading.Lock()
+
+    def after_sync(self, account: str) -> None:
+        """After a worker stored new mail: match it and update the clocks."""
+        with self._tracking_lock:
+            try:
+                self.tracking.process_new_messages()
+            except InterviewdError as exc:
+                log.warning("tracking after %s: %s", account, exc)
 
     def install_signal_handlers(self) -> None:
         def _stop(signum: int, _frame: FrameType | None) -> None:
@@ -208,6 +219,7 @@ class Daemon:
                 self.stop,
                 clock=self.clock,
                 classifier=self.classifier,
+                on_progress=self.after_sync,
             )
             self.workers.append(worker)
             worker.start()

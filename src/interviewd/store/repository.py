@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, insert, select
+from sqlalchemy import Engine, func, insert, or_, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -260,7 +260,7 @@ class Store:
         with self.session() as s:
             query = (
                 select(Message)
-                .where(Message.needs_review.is_(True))
+                .where(or_(Message.needs_review.is_(True), Message.match_uncertain.is_(True)))
                 .order_by(Message.date.desc().nulls_last(), Message.id.desc())
                 .limit(limit)
             )

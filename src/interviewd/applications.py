@@ -1,0 +1,723 @@
+"""The tracking service: messages -> applications, rounds, statuses and follow-ups.
+
+It wires the pure tracker (``tracker.matching``, ``tracker.extract``,
+``tracker.rules``) to the store. Statuses and follow-ups are always derived
+afresh from an application's facts (its messages, rounds, your sent mail and
+your own actions), then saved, so a late message or a corrected label gives
+the same answer as if things had happened in order.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import zoneinfo
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, or_, select
+from sqlalchemy.orm import Session
+
+from .clock import Clock, SystemClock
+from .config import Config
+from .domain import MessageClass
+from .errors import UsageError
+from .store import Store
+from .store.models import (
+    Application,
+    Company,
+    Contact,
+    FollowUpRow,
+    InterviewRound,
+    Message,
+    StatusChangeRow,
+    UserActionRow,
+)
+from .tracker import extract
+from .tracker.facts import (
+    ApplicationFacts,
+    Derived,
+    EmployerMessage,
+    FollowUp,
+    FollowUpState,
+    ManualStatus,
+    Round,
+    Status,
+    UserAction,
+    UserActionKind,
+    UserMessage,
+)
+from .tracker.matching import (
+    ApplicationInfo,
+    CompanyInfo,
+    Known,
+    MessageInfo,
+    company_domain,
+    match_message,
+    registrable,
+)
+from .tracker.rules import derive
+
+log = logging.getLogger("interviewd.tracking")
+
+JOB_LABELS = frozenset({"scheduling", "feedback", "rejection", "offer"})
+NO_REPLY = re.compile(r"(no-?reply|do-?not-?reply|notifications?|mailer-daemon|bounce)", re.I)
+ACKNOWLEDGMENT = re.compile(
+    r"\b(we(?:'ve| have)? received your application|thank(?:s| you) for (?:applying|your "
+    r"application|your interest in)|application (?:received|submitted|confirmation))\b",
+    re.IGNORECASE,
+)
+
+
+def local_zone(config: Config) -> zoneinfo.ZoneInfo:
+    if config.timezone:
+        return zoneinfo.ZoneInfo(config.timezone)
+    try:
+        key = "/".join(__import__("pathlib").Path("/etc/localtime").resolve().parts[-2:])
+        return zoneinfo.ZoneInfo(key)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+        return zoneinfo.ZoneInfo("UTC")
+
+
+def user_addresses(config: Config) -> frozenset[str]:
+    found: set[str] = set()
+    for account in config.accounts:
+        found.update(a.lower() for a in account.user_addresses)
+        if "@" in account.username:
+            found.add(account.username.lower())
+    return frozenset(found)
+
+
+@dataclass(frozen=True, slots=True)
+class BoardRow:
+    application_pk: int
+    company: str
+    role: str
+    status: str
+    round: dict[str, Any] | None
+    last_contact: datetime | None
+    next_followup: dict[str, Any] | None
+
+
+class TrackingService:
+    def __init__(self, config: Config, store: Store, clock: Clock | None = None) -> None:
+        self.config = config
+        self.store = store
+        self.clock = clock or SystemClock()
+        self.tz = local_zone(config)
+        self.me = user_addresses(config)
+
+    # -- from messages ------------------------------------------------------
+
+    def process_new_messages(self) -> int:
+        """Match every message not yet tracked, then recompute the applications touched."""
+        touched: set[int] = set()
+        count = 0
+        with self.store.session() as s:
+            pending = list(
+                s.scalars(
+                    select(Message)
+                    .where(Message.tracked.is_(False), Message.status == "ok")
+                    .order_by(Message.date.asc().nulls_last(), Message.id.asc())
+                )
+            )
+            known = self._known(s)
+            for message in pending:
+                app_pk = self._track(s, message, known)
+                message.tracked = True
+                count += 1
+                if app_pk is not None:
+                    touched.add(app_pk)
+        for app_pk in touched:
+            self.recompute(app_pk)
+        return count
+
+    def _known(self, s: Session) -> Known:
+        known = Known()
+        for app in s.scalars(select(Application)):
+            known.applications.append(_app_info(app))
+        rows = s.execute(
+            select(Message.message_id, Message.application_pk).where(
+                Message.application_pk.is_not(None), Message.message_id != ""
+            )
+        )
+        known.thread = {mid: pk for mid, pk in rows}
+        known.contacts = {
+            email: pk for email, pk in s.execute(select(Contact.email, Contact.application_pk))
+        }
+        return known
+
+    def _track(self, s: Session, message: Message, known: Known) -> int | None:
+        label = message.label or ""
+        employer_job = not message.from_user and label in JOB_LABELS
+        acknowledgment = (
+            not message.from_user
+            and label == "other"
+            and bool(ACKNOWLEDGMENT.search(f"{message.subject}\n{message.new_text[:1500]}"))
+        )
+        if not (message.from_user or employer_job or acknowledgment or label == "other"):
+            return None
+        counterparts = (
+            tuple(_emails(message.to_addrs + message.cc_addrs))
+            if message.from_user
+            else (message.from_email,)
+        )
+        counterparts = tuple(a for a in counterparts if a and a not in self.me)
+        info = MessageInfo(
+            message_pk=message.id,
+            from_email=message.from_email,
+            from_name=message.from_name,
+            counterpart_emails=counterparts,
+            subject=message.subject,
+            text=message.new_text or message.text,
+            thread_ids=tuple(r for r in (message.in_reply_to, *message.references) if r),
+            from_user=message.from_user,
+        )
+        match = match_message(info, known)
+        app_pk = match.application_pk
+        if app_pk is None:
+            # Only the employer's own job mail (or an acknowledgment) opens an application;
+            # an unmatched newsletter or your own unmatched mail opens nothing.
+            if not (employer_job or acknowledgment):
+                return None
+            app_pk = self._open_application(s, message, match, known, acknowledgment)
+            reason, uncertain = "opened a new application", False
+        else:
+            reason, uncertain = match.reason, not match.certain
+            if label == "other" and not message.from_user and not match.certain:
+                return None  # an uncertain guess about mail that moves nothing: leave it
+        message.application_pk = app_pk
+        message.match_reason = reason
+        message.match_uncertain = uncertain
+        if message.message_id:
+            known.thread[message.message_id] = app_pk
+        if not message.from_user:
+            self._remember_contact(s, message, app_pk, known)
+        if employer_job:
+            self._read_message(s, message, app_pk)
+        return app_pk
+
+    def _open_application(
+        self, s: Session, message: Message, match: Any, known: Known, acknowledgment: bool
+    ) -> int:
+        now = self.clock.now()
+        name = match.company_name or message.from_name or message.from_email
+        company = Company(
+            name=name[:300],
+            domains=[match.company_domain] if match.company_domain else [],
+            aliases=[],
+            created_at=now,
+        )
+        s.add(company)
+        s.flush()
+        created = message.date or message.stored_at
+        app = Application(
+            company_pk=company.id,
+            role=match.role[:300],
+            status=Status.APPLIED.value,
+            source="acknowledgment" if acknowledgment else "message",
+            created_at=min(created, now) if created else now,
+            updated_at=now,
+        )
+        s.add(app)
+        s.flush()
+        s.refresh(app)
+        known.applications.append(_app_info(app))
+        log.info("new application: %s %s", company.name, app.role)
+        return app.id
+
+    def _remember_contact(self, s: Session, message: Message, app_pk: int, known: Known) -> None:
+        email = message.from_email
+        if not email or NO_REPLY.search(email.split("@")[0]) or email in known.contacts:
+            return
+        if company_domain(email) == "" and "@" in email and not message.from_name:
+            return
+        app = s.get(Application, app_pk)
+        if app is None:
+            return
+        s.add(
+            Contact(
+                application_pk=app_pk,
+                company_pk=app.company_pk,
+                name=message.from_name[:300],
+                email=email,
+            )
+        )
+        known.contacts[email] = app_pk
+        domain = company_domain(email)
+        if domain and not app.company.domains:
+            app.company.domains = [registrable(domain)]
+
+    def _read_message(self, s: Session, message: Message, app_pk: int) -> None:
+        """What a job message says: promises, advancing, and interview rounds."""
+        when = message.date or message.stored_at
+        text = message.new_text or message.text
+        label = message.label
+        if label in ("feedback", "scheduling"):
+            message.promised = extract.promised_date(text, when, self.tz, self.config.followups)
+        if label == "feedback":
+            message.advancing = extract.is_advancing(text)
+        if label != "scheduling":
+            return
+        duration = timedelta(minutes=self.config.followups.default_interview_minutes)
+        rounds = list(
+            s.scalars(select(InterviewRound).where(InterviewRound.application_pk == app_pk))
+        )
+        events = message.calendar or []
+        handled = False
+        for event in events:
+            start = _dt(event.get("start"))
+            uid = event.get("uid") or ""
+            method = (event.get("method") or "").upper()
+            existing = next((r for r in rounds if uid and r.calendar_uid == uid), None)
+            cancelled = method == "CANCEL" or (event.get("status") or "").upper() == "CANCELLED"
+            if cancelled:
+                if existing is not None and existing.cancelled_at is None:
+                    existing.cancelled_at = when
+                handled = True
+                continue
+            if start is None:
+                continue
+            end = _dt(event.get("end")) or start + duration
+            handled = True
+            if existing is not None:
+                if int(event.get("sequence") or 0) >= existing.calendar_sequence:
+                    existing.start, existing.end = start, end
+                    existing.calendar_sequence = int(event.get("sequence") or 0)
+                    existing.cancelled_at = None
+                continue
+            attendees = [
+                a.get("email", "")
+                for a in event.get("attendees") or []
+                if a.get("email", "") not in self.me
+            ]
+            round_ = InterviewRound(
+                application_pk=app_pk,
+                start=start,
+                end=end,
+                kind=(event.get("summary") or "")[:100],
+                interviewers=attendees,
+                location=event.get("location") or "",
+                calendar_uid=uid,
+                calendar_sequence=int(event.get("sequence") or 0),
+                scheduled_at=when,
+                source_message_pk=message.id,
+                notes="",
+            )
+            s.add(round_)
+            rounds.append(round_)
+        if handled:
+            return
+        upcoming = sorted(
+            (r for r in rounds if r.cancelled_at is None and r.end > when), key=lambda r: r.start
+        )
+        if extract.mentions_cancellation(text):
+            if upcoming:
+                upcoming[0].cancelled_at = when
+            return
+        found = extract.interview_time(text, when, self.tz)
+        if found is None:
+            return
+        start, end = found
+        end = end or start + duration
+        if upcoming and (extract.mentions_reschedule(text) or upcoming[0].start == start):
+            upcoming[0].start, upcoming[0].end = start, end
+            return
+        s.add(
+            InterviewRound(
+                application_pk=app_pk,
+                start=start,
+                end=end,
+                kind="",
+                interviewers=[],
+                location="",
+                calendar_uid="",
+                calendar_sequence=0,
+                scheduled_at=when,
+                source_message_pk=message.id,
+                notes="",
+            )
+        )
+
+    # -- derivation ---------------------------------------------------------
+
+    def facts(self, s: Session, app: Application) -> ApplicationFacts:
+        messages = list(
+            s.scalars(
+                select(Message).where(Message.application_pk == app.id, Message.status == "ok")
+            )
+        )
+        employer = tuple(
+            EmployerMessage(
+                message_pk=m.id,
+                at=m.date or m.stored_at,
+                label=MessageClass(m.label),
+                promised=m.promised,
+                advancing=m.advancing,
+            )
+            for m in messages
+            if not m.from_user and m.label in JOB_LABELS
+        )
+        mine = tuple(UserMessage(m.id, m.date or m.stored_at) for m in messages if m.from_user)
+        rounds = tuple(
+            Round(r.id, r.start, r.end, r.scheduled_at, r.cancelled_at)
+            for r in s.scalars(
+                select(InterviewRound).where(InterviewRound.application_pk == app.id)
+            )
+        )
+        actions: list[UserAction] = []
+        manual: list[ManualStatus] = []
+        for a in s.scalars(select(UserActionRow).where(UserActionRow.application_pk == app.id)):
+            if a.kind == "status":
+                manual.append(ManualStatus(Status(a.status), a.at, a.reason or "set by hand"))
+            else:
+                actions.append(UserAction(a.followup_key, UserActionKind(a.kind), a.at, a.until))
+        return ApplicationFacts(
+            created_at=app.created_at,
+            employer_messages=employer,
+            user_messages=mine,
+            rounds=rounds,
+            actions=tuple(actions),
+            manual_statuses=tuple(manual),
+        )
+
+    def derive_one(self, s: Session, app: Application, at: datetime | None = None) -> Derived:
+        return derive(self.facts(s, app), at or self.clock.now(), self.config.followups, self.tz)
+
+    def recompute(self, app_pk: int) -> Derived | None:
+        now = self.clock.now()
+        with self.store.session() as s:
+            app = s.get(Application, app_pk)
+            if app is None:
+                return None
+            derived = self.derive_one(s, app, now)
+            app.status = derived.status.value
+            app.last_contact_at = derived.last_contact
+            app.updated_at = now
+            s.execute(delete(StatusChangeRow).where(StatusChangeRow.application_pk == app_pk))
+            s.add_all(
+                StatusChangeRow(
+                    application_pk=app_pk,
+                    from_status=c.from_status.value if c.from_status else "",
+                    to_status=c.to_status.value,
+                    at=c.at,
+                    reason=c.reason,
+                    message_pk=c.message_pk,
+                )
+                for c in derived.history
+            )
+            rows = {
+                r.key: r
+                for r in s.scalars(select(FollowUpRow).where(FollowUpRow.application_pk == app_pk))
+            }
+            for f in derived.followups:
+                row = rows.pop(f.key, None)
+                if row is None:
+                    row = FollowUpRow(application_pk=app_pk, key=f.key)
+                    s.add(row)
+                _fill_followup(row, f, now)
+            for stale in rows.values():
+                s.delete(stale)
+            return derived
+
+    def recompute_all(self) -> None:
+        with self.store.session() as s:
+            pks = list(s.scalars(select(Application.id)))
+        for pk in pks:
+            self.recompute(pk)
+
+    # -- the user's own entries ----------------------------------------------
+
+    def add_interview(
+        self,
+        company: str,
+        role: str,
+        at: datetime,
+        duration: timedelta | None,
+        with_: Iterable[str],
+        notes: str,
+    ) -> tuple[int, int]:
+        now = self.clock.now()
+        duration = duration or timedelta(minutes=self.config.followups.default_interview_minutes)
+        people = [w.strip().lower() for w in with_ if w.strip()]
+        with self.store.session() as s:
+            wanted = company.strip().lower()
+            found = next(
+                (c for c in s.scalars(select(Company)) if c.name.strip().lower() == wanted), None
+            )
+            if found is None:
+                domains = sorted(
+                    {registrable(company_domain(p)) for p in people if company_domain(p)}
+                )
+                found = Company(name=company.strip(), domains=domains, aliases=[], created_at=now)
+                s.add(found)
+                s.flush()
+            app = s.scalar(
+                select(Application).where(
+                    Application.company_pk == found.id,
+                    or_(Application.role == role, Application.role == ""),
+                    Application.status.not_in(["rejected", "withdrawn"]),
+                )
+            )
+            if app is None:
+                app = Application(
+                    company_pk=found.id,
+                    role=role,
+                    status="applied",
+                    source="manual",
+                    created_at=now,
+                    updated_at=now,
+                )
+                s.add(app)
+                s.flush()
+            elif not app.role:
+                app.role = role
+            for person in people:
+                s.add(Contact(application_pk=app.id, company_pk=found.id, name="", email=person))
+            round_ = InterviewRound(
+                application_pk=app.id,
+                start=at,
+                end=at + duration,
+                kind="",
+                interviewers=people,
+                location="",
+                notes=notes,
+                calendar_uid="",
+                calendar_sequence=0,
+                scheduled_at=min(now, at),
+                source_message_pk=None,
+            )
+            s.add(round_)
+            s.flush()
+            app_pk, round_pk = app.id, round_.id
+        self.recompute(app_pk)
+        return app_pk, round_pk
+
+    def set_status(self, app_pk: int, status: Status, reason: str = "set by hand") -> None:
+        with self.store.session() as s:
+            if s.get(Application, app_pk) is None:
+                raise UsageError(f"no application {app_pk}; 'interviewd interviews' lists them")
+            s.add(
+                UserActionRow(
+                    application_pk=app_pk,
+                    kind="status",
+                    status=status.value,
+                    at=self.clock.now(),
+                    reason=reason,
+                )
+            )
+        self.recompute(app_pk)
+
+    def note(self, app_pk: int, text: str) -> int:
+        """The user's reflection, kept on the application's latest round."""
+        with self.store.session() as s:
+            if s.get(Application, app_pk) is None:
+                raise UsageError(f"no application {app_pk}; 'interviewd interviews' lists them")
+            latest = s.scalar(
+                select(InterviewRound)
+                .where(
+                    InterviewRound.application_pk == app_pk, InterviewRound.cancelled_at.is_(None)
+                )
+                .order_by(InterviewRound.start.desc())
+                .limit(1)
+            )
+            if latest is None:
+                raise UsageError(
+                    f"application {app_pk} has no interview round yet; "
+                    "add one with 'interviewd interview add'"
+                )
+            latest.notes = f"{latest.notes}\n{text}".strip() if latest.notes else text
+            return latest.id
+
+    # -- views --------------------------------------------------------------
+
+    def board(self, at: datetime | None = None) -> list[BoardRow]:
+        at = at or self.clock.now()
+        rows: list[BoardRow] = []
+        with self.store.session() as s:
+            for app in s.scalars(select(Application).order_by(Application.id)):
+                derived = self.derive_one(s, app, at)
+                rounds = [
+                    r
+                    for r in s.scalars(
+                        select(InterviewRound).where(InterviewRound.application_pk == app.id)
+                    )
+                    if r.cancelled_at is None
+                ]
+                upcoming = sorted((r for r in rounds if r.end > at), key=lambda r: r.start)
+                past = sorted((r for r in rounds if r.end <= at), key=lambda r: r.start)
+                current = upcoming[0] if upcoming else (past[-1] if past else None)
+                nxt = min(derived.open_followups, key=lambda f: f.due, default=None)
+                rows.append(
+                    BoardRow(
+                        application_pk=app.id,
+                        company=app.company.name,
+                        role=app.role,
+                        status=derived.status.value,
+                        round=_round_json(current, len(past) + (1 if upcoming else 0))
+                        if current
+                        else None,
+                        last_contact=derived.last_contact,
+                        next_followup=_followup_json(nxt, at) if nxt else None,
+                    )
+                )
+        return rows
+
+    def followups(self, at: datetime | None = None) -> dict[str, Any]:
+        at = at or self.clock.now()
+        buckets: dict[str, list[dict[str, Any]]] = {"overdue": [], "due": [], "coming": []}
+        with self.store.session() as s:
+            ids = {(r.application_pk, r.key): r.id for r in s.scalars(select(FollowUpRow))}
+            for app in s.scalars(select(Application).order_by(Application.id)):
+                derived = self.derive_one(s, app, at)
+                for f in derived.open_followups:
+                    item = _followup_json(f, at) | {
+                        "id": ids.get((app.id, f.key)),
+                        "application_id": app.id,
+                        "company": app.company.name,
+                        "role": app.role,
+                    }
+                    buckets[item["when"]].append(item)
+        for items in buckets.values():
+            items.sort(key=lambda i: i["due"])
+        return {"as_of": at.isoformat(), **buckets}
+
+    def timeline(self, app_pk: int) -> dict[str, Any]:
+        with self.store.session() as s:
+            app = s.get(Application, app_pk)
+            if app is None:
+                raise UsageError(f"no application {app_pk}; 'interviewd interviews' lists them")
+            derived = self.derive_one(s, app)
+            messages = list(
+                s.scalars(
+                    select(Message)
+                    .where(Message.application_pk == app_pk)
+                    .order_by(Message.date.asc().nulls_last(), Message.id)
+                )
+            )
+            rounds = list(
+                s.scalars(
+                    select(InterviewRound)
+                    .where(InterviewRound.application_pk == app_pk)
+                    .order_by(InterviewRound.start)
+                )
+            )
+            return {
+                "id": app.id,
+                "company": app.company.name,
+                "role": app.role,
+                "status": derived.status.value,
+                "last_contact": _iso(derived.last_contact),
+                "rounds": [_round_json(r, i + 1) for i, r in enumerate(rounds)],
+                "messages": [
+                    {
+                        "id": m.id,
+                        "date": _iso(m.date),
+                        "from": m.from_email,
+                        "from_user": m.from_user,
+                        "subject": m.subject,
+                        "label": m.label,
+                        "confidence": m.confidence,
+                        "match": m.match_reason,
+                        "uncertain": m.match_uncertain,
+                        "excerpt": (m.new_text or "")[:160].replace("\n", " "),
+                    }
+                    for m in messages
+                ],
+                "history": [
+                    {
+                        "from": c.from_status.value if c.from_status else None,
+                        "to": c.to_status.value,
+                        "at": c.at.isoformat(),
+                        "reason": c.reason,
+                        "message_id": c.message_pk,
+                    }
+                    for c in derived.history
+                ],
+                "followups": [_followup_json(f, self.clock.now()) for f in derived.followups],
+            }
+
+
+def _app_info(app: Application) -> ApplicationInfo:
+    company = app.company
+    return ApplicationInfo(
+        pk=app.id,
+        company=CompanyInfo(
+            company.id, company.name, tuple(company.domains or ()), tuple(company.aliases or ())
+        ),
+        role=app.role,
+        is_open=app.status not in ("rejected", "withdrawn"),
+        last_activity=app.last_contact_at or app.created_at,
+    )
+
+
+def _emails(addresses: Iterable[str]) -> list[str]:
+    import email.utils
+
+    return [a.lower() for _n, a in email.utils.getaddresses(list(addresses)) if a]
+
+
+def _dt(value: Any) -> datetime | None:
+    if not value:
+        return None
+    if isinstance(value, datetime):
+        return value
+    try:
+        return datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _round_json(r: InterviewRound, number: int) -> dict[str, Any]:
+    return {
+        "id": r.id,
+        "number": number,
+        "start": r.start.isoformat(),
+        "end": r.end.isoformat(),
+        "kind": r.kind,
+        "interviewers": list(r.interviewers or []),
+        "location": r.location,
+        "notes": r.notes,
+        "cancelled": r.cancelled_at is not None,
+    }
+
+
+def _followup_json(f: FollowUp, at: datetime) -> dict[str, Any]:
+    if f.overdue is not None and f.overdue <= at:
+        when = "overdue"
+    elif f.due <= at:
+        when = "due"
+    else:
+        when = "coming"
+    return {
+        "key": f.key,
+        "kind": f.kind.value,
+        "state": f.state.value,
+        "due": f.due.isoformat(),
+        "overdue_at": _iso(f.overdue),
+        "alert_at": _iso(f.alert_at),
+        "when": when,
+        "reason": f.reason,
+    }
+
+
+def _fill_followup(row: FollowUpRow, f: FollowUp, now: datetime) -> None:
+    row.kind = f.kind.value
+    row.round_pk = f.round_pk
+    row.due = f.due
+    row.overdue = f.overdue
+    row.expires = f.expires
+    row.alert_at = f.alert_at
+    row.state = f.state.value
+    row.reason = f.reason
+    row.closed_at = f.closed_at
+    row.closed_by_message_pk = f.closed_by_message_pk
+    row.updated_at = now
+    if f.state is FollowUpState.PENDING:
+        row.closed_at = None
