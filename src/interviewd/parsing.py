@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import codecs
 import email.message
 import email.utils
 import hashlib
@@ -391,8 +392,9 @@ def _mailparser_defects(mail: Any, msg: email.message.Message) -> list[str]:
             found.append(_one_line(entry))
     for part in msg.walk():
         for defect in getattr(part, "defects", ()):
-            note = _one_line(f"{part.get_content_type()}: {type(defect).__name__}: "
-                             f"{defect.__doc__ or ''}")
+            note = _one_line(
+                f"{part.get_content_type()}: {type(defect).__name__}: {defect.__doc__ or ''}"
+            )
             found.append(note)
     return found
 
@@ -424,22 +426,63 @@ def parse_message(raw: bytes, *, max_body_chars: int = 200_000) -> ParsedMessage
     raw = bytes(raw)
     if not raw.strip():
         raise ParseError("empty message")
+    repaired = ""
     try:
         mail = mailparser.parse_from_bytes(raw)
     except MailParserRecursionError as exc:
         raise ParseError("MIME structure nested too deeply to parse") from exc
-    except Exception as exc:
-        raise ParseError(f"mail-parser could not read the message: {_one_line(exc)}") from exc
+    except Exception as first:
+        # mail-parser 4.x trips over some broken MIME (see _repair). Give it the same stdlib
+        # Message, repaired; only if that fails too is the message hopeless.
+        mail = _parse_repaired(raw, first)
+        repaired = f"mail-parser failed ({_one_line(first)}); parsed again after MIME repair"
     msg = mail.message
     if msg is None or not msg.keys():
         raise ParseError("not an e-mail: no header fields found")
     try:
-        return _build(raw, mail, msg, max_body_chars)
+        parsed = _build(raw, mail, msg, max_body_chars)
+        if repaired:
+            parsed.defects = _unique([repaired, *parsed.defects])
+        return parsed
     except ParseError:
         raise
     except Exception as exc:  # a bug or an input nobody foresaw: quarantine, don't crash
         log.debug("unexpected failure building ParsedMessage", exc_info=True)
         raise ParseError(f"unexpected {type(exc).__name__}: {_one_line(exc)}") from exc
+
+
+def _repair(message: email.message.Message) -> None:
+    """Fix, in place, the MIME oddities known to crash mail-parser 4.x.
+
+    * a multipart with no epilogue while a start boundary is missing: its epilogue recovery
+      calls ``str.index`` on ``None``;
+    * a charset parameter that is not even a codec name (a NUL byte in it): ``bytes.decode``
+      raises ``ValueError`` where mail-parser only expects ``LookupError``. Such a charset is
+      replaced by UTF-8, which mail-parser would have fallen back to anyway.
+    """
+    for part in message.walk():
+        if part.epilogue is None:
+            part.epilogue = ""
+        try:
+            charset = part.get_content_charset()
+            if charset:
+                codecs.lookup(charset)
+        except LookupError:
+            pass  # mail-parser handles unknown charsets itself, with a defect
+        except Exception:
+            part.set_param("charset", "utf-8")
+
+
+def _parse_repaired(raw: bytes, first: Exception) -> Any:
+    """Second attempt for :func:`parse_message`, on a stdlib Message repaired for mail-parser."""
+    try:
+        message = email.message_from_bytes(raw)
+        _repair(message)
+        return mailparser.MailParser(message)
+    except RecursionError as exc:
+        raise ParseError("MIME structure nested too deeply to parse") from exc
+    except Exception as exc:
+        raise ParseError(f"mail-parser could not read the message: {_one_line(first)}") from exc
 
 
 def _build(raw: bytes, mail: Any, msg: email.message.Message, max_body_chars: int) -> ParsedMessage:

@@ -142,15 +142,52 @@ _UNSUBSCRIBE_MAX_SENTENCE_WORDS = 20
 _SEPARATOR_LINE = re.compile(r"^[\s_\-=*~·•|#]*$")
 
 _SIGN_OFFS = (
-    "best", "best regards", "best wishes", "kind regards", "kindest regards", "warm regards",
-    "warmest regards", "warm wishes", "regards", "many thanks", "thanks", "thanks again",
-    "thanks so much", "thanks a lot", "thank you", "thank you again", "cheers", "sincerely",
-    "yours sincerely", "sincerely yours", "yours truly", "yours", "all the best", "talk soon",
-    "speak soon", "take care", "warmly", "respectfully", "with thanks", "with gratitude",
-    "with appreciation", "cordialement", "bien à vous", "bien cordialement",
-    "mit freundlichen grüßen", "mit freundlichen grüssen", "viele grüße", "beste grüße",
-    "liebe grüße", "saludos", "un saludo", "atentamente", "groeten", "met vriendelijke groet",
-    "met vriendelijke groeten", "cordiali saluti",
+    "best",
+    "best regards",
+    "best wishes",
+    "kind regards",
+    "kindest regards",
+    "warm regards",
+    "warmest regards",
+    "warm wishes",
+    "regards",
+    "many thanks",
+    "thanks",
+    "thanks again",
+    "thanks so much",
+    "thanks a lot",
+    "thank you",
+    "thank you again",
+    "cheers",
+    "sincerely",
+    "yours sincerely",
+    "sincerely yours",
+    "yours truly",
+    "yours",
+    "all the best",
+    "talk soon",
+    "speak soon",
+    "take care",
+    "warmly",
+    "respectfully",
+    "with thanks",
+    "with gratitude",
+    "with appreciation",
+    "cordialement",
+    "bien à vous",
+    "bien cordialement",
+    "mit freundlichen grüßen",
+    "mit freundlichen grüssen",
+    "viele grüße",
+    "beste grüße",
+    "liebe grüße",
+    "saludos",
+    "un saludo",
+    "atentamente",
+    "groeten",
+    "met vriendelijke groet",
+    "met vriendelijke groeten",
+    "cordiali saluti",
 )
 # Longest first: otherwise "best" would win over "best regards" and leave "regards" as a name.
 _SIGN_OFF = re.compile(
@@ -190,8 +227,9 @@ def _looks_like_name(text: str) -> bool:
     words = text.split()
     if not 1 <= len(words) <= 6:
         return False
-    return all(_NAME_WORD.match(w) or w.lower() in {"the", "team", "and", "&", "-", "|"}
-               for w in words) and bool(_NAME_WORD.match(words[0]) or words[0] == "The")
+    return all(
+        _NAME_WORD.match(w) or w.lower() in {"the", "team", "and", "&", "-", "|"} for w in words
+    ) and bool(_NAME_WORD.match(words[0]) or words[0] == "The")
 
 
 def _looks_like_signature(lines: list[str]) -> bool:
@@ -465,16 +503,67 @@ def model_text(subject: str, body: str, max_chars: int = MODEL_TEXT_MAX_CHARS) -
 
 _SKIP_TAGS = frozenset({"script", "style", "title", "noscript", "template", "svg", "object"})
 _PARAGRAPH_TAGS = frozenset(
-    {"p", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "dl", "table", "blockquote", "pre",
-     "address", "figure", "form", "fieldset"}
+    {
+        "p",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "ul",
+        "ol",
+        "dl",
+        "table",
+        "blockquote",
+        "pre",
+        "address",
+        "figure",
+        "form",
+        "fieldset",
+    }
 )
 _LINE_TAGS = frozenset(
-    {"div", "section", "article", "header", "footer", "main", "nav", "aside", "center", "tr",
-     "dt", "dd", "figcaption", "hr", "caption", "tbody", "thead", "tfoot", "body", "html"}
+    {
+        "div",
+        "section",
+        "article",
+        "header",
+        "footer",
+        "main",
+        "nav",
+        "aside",
+        "center",
+        "tr",
+        "dt",
+        "dd",
+        "figcaption",
+        "hr",
+        "caption",
+        "tbody",
+        "thead",
+        "tfoot",
+        "body",
+        "html",
+    }
 )
 _VOID_TAGS = frozenset(
-    {"br", "hr", "img", "input", "meta", "link", "area", "base", "col", "embed", "source",
-     "track", "wbr", "param"}
+    {
+        "br",
+        "hr",
+        "img",
+        "input",
+        "meta",
+        "link",
+        "area",
+        "base",
+        "col",
+        "embed",
+        "source",
+        "track",
+        "wbr",
+        "param",
+    }
 )
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none", re.IGNORECASE)
 _WS = re.compile(r"\s+")
@@ -552,7 +641,10 @@ class _TextExtractor(HTMLParser):
             self._paragraph()
             self.quote_depth += 1
         elif tag in _PARAGRAPH_TAGS:
-            self._newline() if self.li_depth else self._paragraph()  # keep list items tight
+            if self.li_depth:  # a <p> inside a list item keeps the list tight
+                self._newline()
+            else:
+                self._paragraph()
             if tag == "pre":
                 self.pre_depth += 1
         elif tag in _LINE_TAGS:
@@ -584,7 +676,10 @@ class _TextExtractor(HTMLParser):
         elif tag in _PARAGRAPH_TAGS:
             if tag in ("ul", "ol"):
                 self.li_depth = 0  # an unclosed <li> ends with its list
-            self._newline() if self.li_depth else self._paragraph()
+            if self.li_depth:
+                self._newline()
+            else:
+                self._paragraph()
             if tag == "pre":
                 self.pre_depth = max(0, self.pre_depth - 1)
         elif tag in _LINE_TAGS or tag == "li":
