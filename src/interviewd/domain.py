@@ -115,3 +115,26 @@ class Classification:
     confidence: float
     scores: dict[str, float]
     needs_review: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """A message ready for the user to send as is or edit."""
+
+    to: tuple[Address, ...]
+    subject: str
+    body: str
+    in_reply_to: str = ""  # Message-ID without angle brackets
+    references: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """One thing to tell the user, on every channel that takes its kind."""
+
+    key: str  # stable: "followup:<id>", "message:<id>", "digest:<date>", "test:<time>"
+    kind: str  # thank_you | check_in | second_check_in | offer | rejection | digest | test
+    title: str  # one line: what is due and why
+    body: str  # details, the draft, the commands to act on it
+    urgent: bool = False  # offers and rejections: at once, high priority
+    draft: Draft | None = None

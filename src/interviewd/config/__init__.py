@@ -3,6 +3,8 @@
 from .loader import candidate_paths, find_config, load_config, parse_config_file, parse_config_text
 from .schema import (
     AccountConfig,
+    AlertsConfig,
+    ChannelConfig,
     ClassifierConfig,
     Config,
     FollowupConfig,
@@ -12,6 +14,8 @@ from .schema import (
 
 __all__ = [
     "AccountConfig",
+    "AlertsConfig",
+    "ChannelConfig",
     "ClassifierConfig",
     "Config",
     "FollowupConfig",

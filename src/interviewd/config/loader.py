@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from ..errors import ConfigError
-from .schema import AccountConfig, Config
+from .schema import ALERT_KINDS, AccountConfig, Config
 
 SYSTEM_CONFIG = Path("/etc/interviewd/config.yaml")
 
@@ -221,6 +221,35 @@ def _check_semantics(config: Config, problems: list[str]) -> None:
         )
     if f.second_check_in_days <= f.check_in_days:
         problems.append("followups.second_check_in_days: must be above followups.check_in_days")
+    channel_names: set[str] = set()
+    for i, channel in enumerate(config.alerts.channels):
+        where = f"alerts.channels[{i}]"
+        if not channel.name:
+            problems.append(f"{where}.name: required")
+        elif channel.name in channel_names:
+            problems.append(f"{where}.name: {channel.name!r} is used by another channel")
+        channel_names.add(channel.name)
+        bad = [k for k in channel.kinds if k not in ALERT_KINDS]
+        if bad:
+            problems.append(
+                f"{where}.kinds: unknown {', '.join(bad)}; use {', '.join(ALERT_KINDS)}"
+            )
+        if channel.type == "email":
+            for key in ("smtp_host", "to_address"):
+                if not getattr(channel, key):
+                    problems.append(f"{where}.{key}: required for an email channel")
+            if (
+                channel.smtp_security == "none"
+                and channel.smtp_host
+                and not is_loopback(channel.smtp_host)
+            ):
+                problems.append(
+                    f"{where}.smtp_security: 'none' is allowed only for a loopback host"
+                )
+    if not _is_hhmm(config.alerts.digest_time):
+        problems.append(f"alerts.digest_time: {config.alerts.digest_time!r} is not HH:MM")
+    if config.alerts.drafts == "imap" and not any(a.type == "imap" for a in config.accounts):
+        problems.append("alerts.drafts: 'imap' needs an imap account to write drafts to")
     if config.sync.backoff_max_seconds < config.sync.backoff_initial_seconds:
         problems.append("sync.backoff_max_seconds: must not be below sync.backoff_initial_seconds")
 

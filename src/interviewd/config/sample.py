@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from .schema import AccountConfig, Config
+from .schema import AccountConfig, ChannelConfig, Config
 
 HEADER = """\
 # interviewd configuration.
@@ -22,6 +22,12 @@ HEADER = """\
 EXAMPLE_ACCOUNTS: tuple[AccountConfig, ...] = (
     AccountConfig(name="personal", host="imap.fastmail.com", username="me@example.com"),
     AccountConfig(name="local", type="maildir", path="~/Mail/work"),
+)
+
+
+EXAMPLE_CHANNELS: tuple[ChannelConfig, ...] = (
+    ChannelConfig(name="laptop", type="desktop", kinds=("thank_you", "check_in")),
+    ChannelConfig(name="phone", type="apprise", kinds=("offer", "rejection", "check_in")),
 )
 
 
@@ -61,6 +67,10 @@ def _render_class(obj: Any, indent: str) -> list[str]:
             lines.append(f"{indent}{f.name}:")
             for account in EXAMPLE_ACCOUNTS:
                 lines.extend(_render_list_item(account, indent + "  "))
+        elif f.name == "channels":
+            lines.append(f"{indent}{f.name}:")
+            for channel in EXAMPLE_CHANNELS:
+                lines.extend(_render_list_item(channel, indent + "  "))
         elif typing.get_origin(hints[f.name]) is tuple:
             lines.append(f"{indent}{f.name}: {_scalar(list(value))}")
         else:

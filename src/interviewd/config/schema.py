@@ -296,6 +296,108 @@ class FollowupConfig:
     )
 
 
+CHANNEL_TYPES = ("desktop", "email", "apprise")
+ALERT_KINDS = (
+    "all",
+    "thank_you",
+    "check_in",
+    "second_check_in",
+    "offer",
+    "rejection",
+    "digest",
+    "test",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelConfig:
+    """One way to reach you: a desktop notification, an email, or a push service."""
+
+    name: str = field(
+        default="", metadata=meta("A short unique name, used in logs and status.", example="phone")
+    )
+    type: str = field(
+        default="desktop",
+        metadata=meta(
+            "desktop: freedesktop notifications on your session bus (notify-send as "
+            "fallback); email: SMTP to your own address; apprise: any Apprise URL "
+            "(ntfy, Gotify, Matrix, Telegram, Pushover, Discord, ...).",
+            choices=CHANNEL_TYPES,
+        ),
+    )
+    kinds: tuple[str, ...] = field(
+        default=("all",),
+        metadata=meta(
+            "Which alerts go here: all, or any of thank_you, check_in, second_check_in, "
+            "offer, rejection, digest, test."
+        ),
+    )
+    smtp_host: str = field(default="", metadata=meta("email: SMTP server host."))
+    smtp_port: int = field(
+        default=0,
+        metadata=meta(
+            "email: SMTP port; 0 picks 465 for tls and 587 for starttls.",
+            minimum=0,
+            maximum=65535,
+        ),
+    )
+    smtp_security: str = field(
+        default="starttls",
+        metadata=meta(
+            "email: connection security; 'none' only for a loopback host.",
+            choices=("tls", "starttls", "none"),
+        ),
+    )
+    smtp_username: str = field(default="", metadata=meta("email: SMTP login; empty for no login."))
+    from_address: str = field(default="", metadata=meta("email: the From address."))
+    to_address: str = field(default="", metadata=meta("email: where alerts go (your own address)."))
+    secret: str = field(
+        default="",
+        metadata=meta(
+            "Name of this channel's secret in the secret store: the SMTP password, or the "
+            "Apprise URL (it carries tokens). Empty means 'alert-<name>'."
+        ),
+    )
+    password_command: str = field(
+        default="", metadata=meta("A command that prints the secret, tried after the store.")
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class AlertsConfig:
+    """How and when you are told."""
+
+    channels: tuple[ChannelConfig, ...] = field(
+        default=(), metadata=meta("Where alerts go (any combination).")
+    )
+    urgent_at_once: bool = field(
+        default=True,
+        metadata=meta("Offers and rejections are told at once, even in quiet hours."),
+    )
+    digest: bool = field(
+        default=False,
+        metadata=meta("A morning digest: what is overdue, due today and coming this week."),
+    )
+    digest_time: str = field(default="08:30", metadata=meta("When the digest goes (HH:MM)."))
+    drafts: str = field(
+        default="none",
+        metadata=meta(
+            "'imap' also appends each draft to the account's Drafts folder: the only write "
+            "interviewd ever makes to a mailbox, and only when asked.",
+            choices=("none", "imap"),
+        ),
+    )
+    retry_initial_seconds: float = field(
+        default=60, metadata=meta("First retry of a failed delivery.", minimum=1)
+    )
+    retry_max_seconds: float = field(
+        default=3600, metadata=meta("Longest wait between retries.", minimum=1)
+    )
+    max_attempts: int = field(
+        default=12, metadata=meta("Give a delivery up after this many attempts.", minimum=1)
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Config:
     """The whole interviewd configuration."""
@@ -322,3 +424,4 @@ class Config:
     followups: FollowupConfig = field(
         default_factory=FollowupConfig, metadata=meta("When to send thank-you notes and check-ins.")
     )
+    alerts: AlertsConfig = field(default_factory=AlertsConfig, metadata=meta("Alerts."))
