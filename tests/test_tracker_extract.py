@@ -1,0 +1,169 @@
+"""Table-driven tests of the tracker's text understanding (tracker/extract.py).
+
+Sentences are our own. The message date is Wednesday 2026-11-04 10:00 in New York
+unless a case says otherwise. Precision first: a case expecting None must get None.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from interviewd.config.schema import FollowupConfig
+from interviewd.tracker.extract import (
+    interview_time,
+    is_advancing,
+    mentions_cancellation,
+    mentions_reschedule,
+    promised_date,
+)
+
+NY = ZoneInfo("America/New_York")
+SENT = datetime(2026, 11, 4, 10, 0, tzinfo=NY)  # a Wednesday
+RULES = FollowupConfig(holidays=("2026-11-11",))
+
+PROMISES: list[tuple[str, date | None]] = [
+    ("We will get back to you by Friday.", date(2026, 11, 6)),
+    ("You should hear from us early next week.", date(2026, 11, 10)),
+    (
+        "The panel meets Monday and we expect to have a decision by end of next week.",
+        date(2026, 11, 13),
+    ),
+    ("We'll be in touch within 5 business days.", date(2026, 11, 12)),  # Nov 11 is a holiday
+    ("Expect an update from our team by the 14th.", date(2026, 11, 14)),
+    ("We aim to make a final decision by December 14.", date(2026, 12, 14)),
+    ("We will let you know on 14/11 at the latest.", date(2026, 11, 14)),
+    (
+        "Thanks for your time today! We'll let you know the outcome by next Friday.",
+        date(2026, 11, 13),
+    ),
+    (
+        "Our hiring manager is travelling, so expect to hear back within two weeks.",
+        date(2026, 11, 18),
+    ),
+    ("We hope to share next steps by Monday.", date(2026, 11, 9)),
+    ("You will hear from us no later than Nov 20, 2026.", date(2026, 11, 20)),
+    ("We'll come back to you with feedback by tomorrow.", date(2026, 11, 5)),
+    ("We plan to finalize our decision by the end of this week.", date(2026, 11, 6)),
+    ("The team will decide mid next week and we'll update you then.", date(2026, 11, 11)),
+    ("We'll get back to you with an answer within a week.", date(2026, 11, 11)),
+    (
+        "Thank you for interviewing with us. You'll receive our decision by 2026-11-16.",
+        date(2026, 11, 16),
+    ),
+    # deadlines asked of the candidate: never promises
+    ("Please let us know your availability by Friday.", None),
+    ("Please complete the assessment by Monday.", None),
+    ("Kindly reply by November 10 to confirm your slot.", None),
+    ("Could you send us your references by Thursday?", None),
+    ("We need your signed consent form by the 12th.", None),
+    ("The offer is valid until Friday, so please give us your decision by then.", None),
+    # no date, several dates, or vague
+    ("We'll get back to you soon.", None),
+    ("We will be in touch in due course.", None),
+    ("We'd like to invite you to an interview on Friday.", None),
+    ("You may hear from us on Monday or on Thursday.", None),
+    ("We'll let you know on 03/04.", None),  # both numbers can be a month: unread
+]
+
+SLOTS: list[tuple[str, tuple[datetime, datetime | None] | None]] = [
+    (
+        "Confirming your interview on Thursday at 2pm ET.",
+        (datetime(2026, 11, 5, 14, 0, tzinfo=NY), None),
+    ),
+    (
+        "Your video call is set for next Tuesday 10:30 for 45 minutes.",
+        (datetime(2026, 11, 10, 10, 30, tzinfo=NY), datetime(2026, 11, 10, 11, 15, tzinfo=NY)),
+    ),
+    (
+        "We have booked Thursday, 12 November at 14:00 GMT with the panel.",
+        (
+            datetime(2026, 11, 12, 14, 0, tzinfo=ZoneInfo("UTC")),
+            None,
+        ),
+    ),
+    (
+        "The onsite starts at 3:30 PM PST on Nov 5.",
+        (datetime(2026, 11, 5, 15, 30, tzinfo=ZoneInfo("America/Los_Angeles")), None),
+    ),
+    (
+        "See you Friday 2-3pm at our office.",
+        (datetime(2026, 11, 6, 14, 0, tzinfo=NY), datetime(2026, 11, 6, 15, 0, tzinfo=NY)),
+    ),
+    (
+        "The call with Dana is confirmed for November 9th, 9:00-9:30 am.",
+        (datetime(2026, 11, 9, 9, 0, tzinfo=NY), datetime(2026, 11, 9, 9, 30, tzinfo=NY)),
+    ),
+    (
+        "Tomorrow at 11am works great, talk then!",
+        (datetime(2026, 11, 5, 11, 0, tzinfo=NY), None),
+    ),
+    (
+        "Interview: Monday 16/11 at 16:00 CET, one hour.",
+        (
+            datetime(2026, 11, 16, 16, 0, tzinfo=ZoneInfo("Europe/Paris")),
+            datetime(2026, 11, 16, 17, 0, tzinfo=ZoneInfo("Europe/Paris")),
+        ),
+    ),
+    ("Please share your availability for next week.", None),
+    ("Would Thursday at 2pm or Friday at 10am work for you?", None),
+    ("Here are a few options: Mon 9am, Tue 1pm, Wed 4pm.", None),
+    ("Please pick a time that suits you using this scheduling link.", None),
+    ("Please confirm by 5pm Thursday.", None),
+    ("Looking forward to speaking with you soon.", None),
+]
+
+ADVANCING: list[tuple[str, bool]] = [
+    ("Great news: we'd like to move you to the next round.", True),
+    ("You've been selected for the final stage of our process.", True),
+    ("The team enjoyed meeting you and we would like to invite you to a final interview.", True),
+    ("We are happy to advance you to the onsite.", True),
+    ("Unfortunately we have decided not to move forward with your application.", False),
+    ("We are moving forward with other candidates.", False),
+    ("Thanks for your time, we are still reviewing candidates.", False),
+]
+
+CANCEL: list[tuple[str, bool, bool]] = [  # text, cancellation, reschedule
+    ("I'm sorry, but we have to cancel tomorrow's interview.", True, False),
+    ("The interview has been called off as the role is on hold.", True, False),
+    ("Could we reschedule our call to Friday at 3pm?", False, True),
+    ("We need to move the interview to next Tuesday.", False, True),
+    ("We have to cancel Thursday's slot; can we reschedule to Monday?", False, True),
+    ("If you need to cancel or reschedule, just reply to this email.", False, False),
+    ("Looking forward to meeting you on Thursday.", False, False),
+    ("The interview has been postponed until further notice.", False, True),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), PROMISES)
+def test_promised_date(text: str, expected: date | None) -> None:
+    assert promised_date(text, SENT, NY, RULES) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), SLOTS)
+def test_interview_time(text: str, expected: tuple[datetime, datetime | None] | None) -> None:
+    assert interview_time(text, SENT, NY) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), ADVANCING)
+def test_is_advancing(text: str, expected: bool) -> None:
+    assert is_advancing(text) is expected
+
+
+@pytest.mark.parametrize(("text", "cancel", "move"), CANCEL)
+def test_cancel_and_reschedule(text: str, cancel: bool, move: bool) -> None:
+    assert (mentions_cancellation(text), mentions_reschedule(text)) == (cancel, move)
+
+
+def test_promise_across_lines_and_sent_on_friday() -> None:
+    friday = datetime(2026, 11, 6, 16, 0, tzinfo=NY)
+    text = "Hi Sam,\n\nThanks again for coming in.\nWe will get back to you by Friday.\n\nBest"
+    assert promised_date(text, friday, NY, RULES) == date(2026, 11, 13)
+
+
+def test_explicit_zone_overrides_the_configured_one() -> None:
+    london = ZoneInfo("Europe/London")
+    got = interview_time("Call confirmed: Thursday at 9am PT.", SENT, london)
+    assert got == (datetime(2026, 11, 5, 9, 0, tzinfo=ZoneInfo("America/Los_Angeles")), None)
