@@ -90,6 +90,17 @@ def user_addresses(config: Config) -> frozenset[str]:
     return frozenset(found)
 
 
+#: Offers and rejections older than this (e.g. from the first backfill) raise no alert.
+URGENT_WINDOW = timedelta(days=2)
+
+
+@dataclass(frozen=True, slots=True)
+class TrackResult:
+    processed: int
+    urgent: list[int]  # offers and rejections that just arrived: alert at once
+    touched: set[int]  # applications recomputed
+
+
 @dataclass(frozen=True, slots=True)
 class BoardRow:
     application_pk: int
@@ -111,9 +122,11 @@ class TrackingService:
 
     # -- from messages ------------------------------------------------------
 
-    def process_new_messages(self) -> int:
+    def process_new_messages(self) -> TrackResult:
         """Match every message not yet tracked, then recompute the applications touched."""
         touched: set[int] = set()
+        urgent: list[int] = []
+        recent = self.clock.now() - URGENT_WINDOW
         count = 0
         with self.store.session() as s:
             pending = list(
@@ -130,9 +143,16 @@ class TrackingService:
                 count += 1
                 if app_pk is not None:
                     touched.add(app_pk)
+                    when = message.date or message.stored_at
+                    if (
+                        message.label in ("offer", "rejection")
+                        and not message.from_user
+                        and (when >= recent)
+                    ):
+                        urgent.append(message.id)
         for app_pk in touched:
             self.recompute(app_pk)
-        return count
+        return TrackResult(count, urgent, touched)
 
     def _known(self, s: Session) -> Known:
         known = Known()
@@ -509,6 +529,32 @@ class TrackingService:
                 )
             )
         self.recompute(app_pk)
+
+    def followup_action(
+        self, followup_id: int, kind: UserActionKind, until: datetime | None = None
+    ) -> FollowUpRow:
+        """done / snooze / dismiss, recorded as a fact of the application."""
+        with self.store.session() as s:
+            row = s.get(FollowUpRow, followup_id)
+            if row is None:
+                raise UsageError(
+                    f"no follow-up {followup_id}; 'interviewd followups' lists their numbers"
+                )
+            s.add(
+                UserActionRow(
+                    application_pk=row.application_pk,
+                    followup_key=row.key,
+                    kind=kind.value,
+                    at=self.clock.now(),
+                    until=until,
+                )
+            )
+            app_pk = row.application_pk
+        self.recompute(app_pk)
+        with self.store.session() as s:
+            updated = s.get(FollowUpRow, followup_id)
+            assert updated is not None
+            return updated
 
     def note(self, app_pk: int, text: str) -> int:
         """The user's reflection, kept on the application's latest round."""

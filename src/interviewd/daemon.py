@@ -14,8 +14,10 @@ import signal
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from types import FrameType
 
+from .alerts import AlertScheduler, AlertService
 from .applications import TrackingService
 from .clock import Clock, SystemClock
 from .config import AccountConfig, Config
@@ -181,6 +183,7 @@ class Daemon:
         store: Store,
         clock: Clock | None = None,
         classifier: MessageClassifier | None = None,
+        template_dir: Path | None = None,
     ) -> None:
         self.config = config
         self.classifier = classifier
@@ -190,12 +193,18 @@ class Daemon:
         self.workers: list[AccountWorker] = []
         self.tracking = TrackingService(config, store, self.clock)
         self._tracking_lock = threading.Lock()
+        self.alerts = AlertScheduler(
+            AlertService(config, store, self.clock, template_dir=template_dir),
+            self.tracking,
+        )
 
     def after_sync(self, account: str) -> None:
-        """After a worker stored new mail: match it and update the clocks."""
+        """After a worker stored new mail: match it, update the clocks and the alert jobs."""
         with self._tracking_lock:
             try:
-                self.tracking.process_new_messages()
+                result = self.tracking.process_new_messages()
+                self.alerts.sync_jobs()
+                self.alerts.new_messages(result.urgent)
             except InterviewdError as exc:
                 log.warning("tracking after %s: %s", account, exc)
 
@@ -211,6 +220,8 @@ class Daemon:
         signal.signal(signal.SIGINT, _stop)
 
     def start(self) -> None:
+        self.tracking.recompute_all()
+        self.alerts.start()
         for account in self.config.accounts:
             worker = AccountWorker(
                 account,
@@ -238,5 +249,6 @@ class Daemon:
         self.stop.set()
         for worker in self.workers:
             worker.join(timeout)
+        self.alerts.shutdown()
         self.store.close()
         log.info("stopped")

@@ -276,3 +276,35 @@ class UserActionRow(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class Delivery(Base):
+    """One alert on one channel: recorded before it is sent, so nothing is ever sent twice."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (UniqueConstraint("alert_key", "channel", name="uq_delivery"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    alert_key: Mapped[str] = mapped_column(String(200), index=True)
+    channel: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(30))
+    #: pending (to send or retry) | sending (in hand) | sent | failed (gave up)
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class Heartbeat(Base):
+    """What the running daemon last said about itself, for 'interviewd status' elsewhere."""
+
+    __tablename__ = "heartbeat"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    pid: Mapped[int] = mapped_column(Integer)
+    host: Mapped[str] = mapped_column(String(300), default="")
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    beat_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
