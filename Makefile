@@ -26,11 +26,12 @@ $(STAMP): pyproject.toml
 # Debian packages the tests need: a real IMAP server and a real PostgreSQL.
 system-deps:
 	@if ! command -v dovecot >/dev/null 2>&1 || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
-		|| ! command -v dbus-daemon >/dev/null 2>&1 || ! command -v notify-send >/dev/null 2>&1; then \
+		|| ! command -v dbus-daemon >/dev/null 2>&1 || ! command -v notify-send >/dev/null 2>&1 \
+		|| ! command -v systemd-analyze >/dev/null 2>&1; then \
 		echo "installing dovecot-imapd, postgresql, dbus and libnotify-bin from Debian's packages"; \
 		$(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
-			dovecot-imapd postgresql dbus-daemon libnotify-bin >/dev/null; \
+			dovecot-imapd postgresql dbus-daemon libnotify-bin systemd >/dev/null; \
 	fi
 	@# The packages' own services are not used: the tests start private instances.
 
