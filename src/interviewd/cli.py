@@ -20,22 +20,22 @@ log = logging.getLogger("interviewd")
 Handler = Callable[[argparse.Namespace], int]
 
 
-def _setup_logging(level: str, verbose: int, quiet: bool) -> None:
-    name = "debug" if verbose else ("warning" if quiet else level)
-    logging.basicConfig(
-        force=True,
-        level=getattr(logging, name.upper(), logging.INFO),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    # Libraries that log every protocol line or parse detail stay quiet unless asked.
-    for noisy in ("imapclient", "mailparser", "alembic", "spacy"):
-        logging.getLogger(noisy).setLevel(logging.DEBUG if verbose > 1 else logging.WARNING)
+def _setup_logging(level: str, args: argparse.Namespace, *, daemon: bool = False) -> None:
+    """Logs go to standard output for the daemon (journald), standard error otherwise."""
+    from .logsetup import setup_logging
+
+    if args.verbose:
+        level = "debug"
+    elif args.quiet:
+        level = "warning"
+    elif args.log_level:
+        level = args.log_level
+    setup_logging(level, args.log_format, sys.stdout if daemon else sys.stderr)
 
 
 def _config(args: argparse.Namespace) -> tuple[Config, Path]:
     config, path = load_config(args.config)
-    _setup_logging(config.log_level, args.verbose, args.quiet)
+    _setup_logging(config.log_level, args, daemon=args.handler is cmd_run)
     return config, path
 
 
@@ -145,7 +145,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     _select_accounts(config, None)
     classifier = load_classifier(config)
     store = open_store(config)
-    daemon = Daemon(config, store, classifier=classifier)
+    daemon = Daemon(
+        config,
+        store,
+        classifier=classifier,
+        template_dir=_template_dir(str(path)),
+        config_path=path,
+        on_reload=lambda new: _setup_logging(new.log_level, args, daemon=True),
+    )
     daemon.install_signal_handlers()
     log.info("interviewd %s starting with %s", __version__, path)
     daemon.run_forever()
@@ -594,6 +601,341 @@ def cmd_note(args: argparse.Namespace) -> int:
     return 0
 
 
+def _alert_service(config: Config, store: Any) -> Any:
+    from .alerts import AlertService
+
+    return AlertService(config, store, template_dir=_template_dir(args_config=None))
+
+
+def _template_dir(args_config: str | None) -> Path | None:
+    """The user's template overrides: <config folder>/templates."""
+    from .config import candidate_paths
+
+    for path in candidate_paths(args_config):
+        if path.is_file():
+            folder = path.parent / "templates"
+            return folder if folder.is_dir() else None
+    return None
+
+
+def cmd_followup_action(args: argparse.Namespace) -> int:
+    from .tracker.facts import UserActionKind
+
+    tracking, store, config = _tracking(args)
+    try:
+        until = None
+        if args.handler is cmd_snooze:
+            until = tracking.clock.now() + _snooze(args.duration)
+        kind = {
+            cmd_done: UserActionKind.DONE,
+            cmd_snooze: UserActionKind.SNOOZE,
+            cmd_dismiss: UserActionKind.DISMISS,
+        }[args.handler]
+        row = tracking.followup_action(args.id, kind, until)
+    finally:
+        store.close()
+    if args.json:
+        _json_out(
+            {
+                "id": row.id,
+                "kind": row.kind,
+                "state": row.state,
+                "alert_at": row.alert_at.isoformat() if row.alert_at else None,
+            }
+        )
+    else:
+        extra = f" until {_local(until, config)}" if until else ""
+        print(f"follow-up {row.id} ({row.kind}): {row.state}{extra}")
+    return 0
+
+
+def cmd_done(args: argparse.Namespace) -> int:
+    return cmd_followup_action(args)
+
+
+def cmd_snooze(args: argparse.Namespace) -> int:
+    return cmd_followup_action(args)
+
+
+def cmd_dismiss(args: argparse.Namespace) -> int:
+    return cmd_followup_action(args)
+
+
+def _snooze(text: str) -> Any:
+    from datetime import timedelta
+
+    match = re.fullmatch(r"\s*(\d+)\s*([mhdw])\s*", text or "")
+    if not match:
+        raise UsageError(f"DURATION: cannot read {text!r}; use e.g. 30m, 4h, 2d or 1w")
+    n, unit = int(match.group(1)), match.group(2)
+    units = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+    return timedelta(**{units[unit]: n})
+
+
+def cmd_draft(args: argparse.Namespace) -> int:
+    from .service import open_store
+
+    config, _path = _config(args)
+    store = open_store(config)
+    try:
+        draft = _alert_service(config, store).draft_for(args.id)
+    finally:
+        store.close()
+    if args.json:
+        _json_out(
+            {
+                "to": [str(a) for a in draft.to],
+                "subject": draft.subject,
+                "in_reply_to": draft.in_reply_to or None,
+                "references": list(draft.references),
+                "body": draft.body,
+            }
+        )
+        return 0
+    if draft.to:
+        print("To: " + ", ".join(str(a) for a in draft.to))
+    print(f"Subject: {draft.subject}")
+    if draft.in_reply_to:
+        print(f"In-Reply-To: <{draft.in_reply_to}>")
+    print()
+    print(draft.body.rstrip("\n"))
+    return 0
+
+
+def cmd_alerts_test(args: argparse.Namespace) -> int:
+    from .service import open_store
+
+    config, _path = _config(args)
+    if not config.alerts.channels:
+        raise UsageError("no alert channel configured; add one under alerts.channels")
+    store = open_store(config)
+    try:
+        service = _alert_service(config, store)
+        alert = service.test_alert()
+        reports = [service._deliver_one(alert, c) for c in config.alerts.channels]
+    finally:
+        store.close()
+    if args.json:
+        _json_out([{"channel": r.channel, "ok": r.ok, "detail": r.detail} for r in reports])
+    else:
+        for r in reports:
+            print(f"{'ok  ' if r.ok else 'FAIL'} {r.channel}: {r.detail}")
+    return 0 if all(r.ok for r in reports) else 1
+
+
+def _channel_checks(send_test: bool) -> Any:
+    from .health import CheckResult
+    from .notify import check as notify_check
+
+    def checks(config: Config) -> list[Any]:
+        from .alerts import channel_secret
+
+        results = []
+        for channel in config.alerts.channels:
+            name = f"alert channel {channel.name}"
+            try:
+                detail = notify_check(channel, channel_secret(channel))
+                results.append(CheckResult(name, True, detail))
+            except InterviewdError as exc:
+                results.append(
+                    CheckResult(
+                        name, False, str(exc), "see 'interviewd alerts test' and the channel's keys"
+                    )
+                )
+        return results
+
+    del send_test
+    return checks
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from .health import format_results, run_doctor
+
+    config, _path = _config(args)
+    results = run_doctor(
+        config, send_test=args.send_test, channel_checks=_channel_checks(args.send_test)
+    )
+    if args.send_test and config.alerts.channels:
+        from .service import open_store
+
+        store = open_store(config)
+        try:
+            service = _alert_service(config, store)
+            alert = service.test_alert()
+            from .health import CheckResult
+
+            for c in config.alerts.channels:
+                r = service._deliver_one(alert, c)
+                results.append(
+                    CheckResult(
+                        f"test alert on {c.name}",
+                        r.ok,
+                        r.detail,
+                        "see the channel's keys in the config",
+                    )
+                )
+        finally:
+            store.close()
+    if args.json:
+        _json_out(
+            [
+                {"name": r.name, "ok": r.ok, "detail": r.detail, "fix": r.fix or None}
+                for r in results
+            ]
+        )
+    else:
+        print(format_results(results))
+    return 0 if all(r.ok for r in results) else 1
+
+
+def cmd_secrets_set(args: argparse.Namespace) -> int:
+    import getpass
+
+    from .secretstore import set_secret
+
+    if args.stdin or not sys.stdin.isatty():
+        value = sys.stdin.readline().rstrip("\r\n")
+    else:
+        value = getpass.getpass(f"Value for {args.name} (not shown): ")
+    if not value:
+        raise UsageError("empty secret; nothing stored")
+    where = set_secret(args.name, value)
+    print(f"{args.name}: stored in {where}")
+    return 0
+
+
+def cmd_secrets_check(args: argparse.Namespace) -> int:
+    from .health import format_results
+    from .secretstore import check_secrets
+
+    config, _path = _config(args)
+    results = check_secrets(config)
+    if args.json:
+        _json_out(
+            [
+                {"name": r.name, "ok": r.ok, "detail": r.detail, "fix": r.fix or None}
+                for r in results
+            ]
+        )
+    else:
+        print(format_results(results) or "this config needs no secret")
+    return 0 if all(r.ok for r in results) else 1
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    import getpass
+
+    from .setup_wizard import SECRET_MARK, ChannelAnswer, InitAnswers, ask_missing, run_init
+
+    password = None
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    channels = tuple(ChannelAnswer(name=c, type=c) for c in args.channel or ()) or None
+    answers = InitAnswers(
+        address=args.address,
+        provider=args.provider,
+        host=args.host,
+        port=args.port,
+        security=args.security,
+        username=args.username,
+        password=password,
+        oauth2_token_command=args.oauth2_token_command,
+        account_name=args.account_name,
+        secret_name=args.secret_name,
+        store_secret_in=args.store,
+        channels=channels,
+        timezone=args.timezone,
+        output=Path(args.output) if args.output else None,
+        overwrite=args.force,
+    )
+
+    def ask(question: str, default: str) -> str:
+        prompt = f"{question}" + (f" [{default}]" if default else "") + ": "
+        answer = getpass.getpass(prompt) if SECRET_MARK in question else input(prompt)
+        return answer.strip() or default
+
+    interactive = sys.stdin.isatty() and not args.password_stdin
+    answers = ask_missing(answers, ask if interactive else None)
+    report = run_init(answers)
+    if args.json:
+        _json_out(
+            {
+                "path": str(report.path),
+                "account": report.account,
+                "host": report.host,
+                "port": report.port,
+                "security": report.security,
+                "sent_folder": report.sent_folder,
+                "drafts_folder": report.drafts_folder,
+                "secret": report.secret_name,
+                "secret_stored_in": report.secret_stored_in,
+                "idle": report.has_idle,
+                "notes": report.notes,
+            }
+        )
+        return 0
+    print(f"wrote {report.path}")
+    print(
+        f"  account {report.account}: {report.host}:{report.port} ({report.security}), "
+        f"{'IDLE' if report.has_idle else 'polling'}"
+    )
+    print(
+        f"  Sent folder: {report.sent_folder or 'not found'}; "
+        f"Drafts folder: {report.drafts_folder or 'not found'}"
+    )
+    print(f"  password: secret {report.secret_name!r} in {report.secret_stored_in}")
+    for note in report.notes:
+        print(f"  note: {note}")
+    print("next: 'interviewd doctor', then 'interviewd sync --once'")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from .service import open_store
+    from .status import daemon_status
+
+    config, _path = _config(args)
+    store = open_store(config)
+    try:
+        data = daemon_status(config, store)
+    finally:
+        store.close()
+    if args.json:
+        _json_out(data)
+        return 0
+    d = data["daemon"]
+    print(
+        f"daemon: {'running' if d['running'] else 'not running'}"
+        + (
+            f" (pid {d['pid']} on {d['host']}, last heartbeat {_local(d['beat_at'], config)})"
+            if d["beat_at"]
+            else ""
+        )
+    )
+    for w in data["accounts"]:
+        print(
+            f"  {w['account']}: {w['state']} ({w['mode'] or '-'})"
+            + (f"; last error: {w['last_error']}" if w["last_error"] else "")
+        )
+    for f in data["folders"]:
+        print(
+            f"  {f['account']}/{f['folder']}: last sync {_local(f['last_sync_at'], config)}"
+            + (f"; error: {f['last_error']}" if f["last_error"] else "")
+        )
+    print(
+        f"pending follow-ups: {data['pending_followups']}; next alert: "
+        f"{_local(data['next_alert'], config) if data['next_alert'] else '-'}"
+    )
+    if data["failed_deliveries"]:
+        print(f"deliveries failing: {len(data['failed_deliveries'])}")
+        for fd in data["failed_deliveries"]:
+            print(
+                f"  {fd['alert']} on {fd['channel']}: {fd['state']} after {fd['attempts']} "
+                f"attempt(s): {fd['last_error']}"
+            )
+    return 0
+
+
 # -- parser ---------------------------------------------------------------
 
 
@@ -612,6 +954,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log detail")
     parser.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
+    parser.add_argument(
+        "--log-level",
+        choices=("debug", "info", "warning", "error"),
+        help="log detail (default: log_level from the config)",
+    )
+    parser.add_argument(
+        "--log-format", choices=("text", "json"), default="text", help="log line format"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     def add(name: str, handler: Handler, help_text: str) -> argparse.ArgumentParser:
@@ -702,6 +1052,91 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("id", type=int, metavar="ID", help="application number")
     p.add_argument("--status", required=True, help="e.g. withdrawn, offer, rejected")
 
+    for name, handler, text in (
+        ("done", cmd_done, "Mark a follow-up done (you sent it)."),
+        ("dismiss", cmd_dismiss, "Dismiss a follow-up (not needed)."),
+    ):
+        p = add(name, handler, text)
+        p.add_argument("id", type=int, metavar="ID", help="follow-up number")
+        p.add_argument("--json", action="store_true", help="machine-readable output")
+    p = add("snooze", cmd_snooze, "Snooze a follow-up: remind me later.")
+    p.add_argument("id", type=int, metavar="ID", help="follow-up number")
+    p.add_argument("duration", metavar="DURATION", help="e.g. 4h, 2d, 1w")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p = add("draft", cmd_draft, "Print a follow-up's ready draft.")
+    p.add_argument("id", type=int, metavar="ID", help="follow-up number")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+
+    alerts = sub.add_parser("alerts", help="Alert channels.", description="Alert channels.")
+    asub = alerts.add_subparsers(dest="alerts_command", metavar="ACTION", required=True)
+    p = asub.add_parser(
+        "test",
+        help="Send a test alert on every channel and report each.",
+        description="Send a test alert on every configured channel.",
+    )
+    p.set_defaults(handler=cmd_alerts_test)
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+
+    p = add("status", cmd_status, "Is the daemon running, what it last did, what comes next.")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+
+    p = add("doctor", cmd_doctor, "Check config, secrets, mailboxes, database, model, channels.")
+    p.add_argument("--send-test", action="store_true", help="also send a test alert")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+
+    secrets = sub.add_parser(
+        "secrets",
+        help="Store and check passwords and tokens.",
+        description="Store and check passwords and tokens.",
+    )
+    ssub = secrets.add_subparsers(dest="secrets_command", metavar="ACTION", required=True)
+    p = ssub.add_parser(
+        "set",
+        help="Store a secret in the keyring.",
+        description="Store a secret in the keyring (service 'interviewd').",
+    )
+    p.set_defaults(handler=cmd_secrets_set)
+    p.add_argument("name", metavar="NAME", help="e.g. imap-personal or alert-phone")
+    p.add_argument("--stdin", action="store_true", help="read the value from standard input")
+    p = ssub.add_parser(
+        "check",
+        help="Is every secret the config needs resolvable?",
+        description="Is every secret the config needs resolvable?",
+    )
+    p.set_defaults(handler=cmd_secrets_check)
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+
+    p = add(
+        "init",
+        cmd_init,
+        "Set up once: find your mail server, test the login, store the password, write the config.",
+    )
+    p.add_argument("--address", help="your mail address")
+    p.add_argument("--provider", help="gmail, outlook, fastmail, icloud, yahoo, proton, generic")
+    p.add_argument("--host", help="IMAP host (default: from the provider)")
+    p.add_argument("--port", type=int, help="IMAP port")
+    p.add_argument("--security", choices=("tls", "starttls", "none"), help="connection security")
+    p.add_argument("--username", help="login name (default: the address)")
+    p.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    p.add_argument("--oauth2-token-command", metavar="CMD", help="XOAUTH2 token command")
+    p.add_argument("--account-name", help="the account's name in the config")
+    p.add_argument("--secret-name", help="the secret's name (default imap-<account>)")
+    p.add_argument(
+        "--store", metavar="WHERE", help="keyring, credentials-dir:PATH or none (default keyring)"
+    )
+    p.add_argument(
+        "--channel",
+        action="append",
+        choices=("desktop",),
+        help="an alert channel to add (others: edit the config)",
+    )
+    p.add_argument("--timezone", help="IANA zone, e.g. Europe/Berlin")
+    p.add_argument("--output", metavar="PATH", help="where to write the config")
+    p.add_argument("--force", action="store_true", help="overwrite an existing config")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+
     model = sub.add_parser(
         "model", help="Train or evaluate the classifier.", description="Train or evaluate."
     )
@@ -735,8 +1170,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "handler", None):
         parser.print_help(sys.stderr)
         return 2
-    if not logging.getLogger().handlers:
-        _setup_logging("info", args.verbose, args.quiet)
+    _setup_logging("info", args)
     try:
         return args.handler(args)
     except ConfigError as exc:

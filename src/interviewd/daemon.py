@@ -12,16 +12,19 @@ import logging
 import random
 import signal
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
+from . import sdnotify
 from .alerts import AlertScheduler, AlertService
 from .applications import TrackingService
 from .clock import Clock, SystemClock
-from .config import AccountConfig, Config
-from .errors import InterviewdError, SourceError, StoreError
+from .config import AccountConfig, Config, parse_config_file
+from .errors import ConfigError, InterviewdError, SourceError, StoreError
 from .service import (
     ImapSync,
     Ingestor,
@@ -31,6 +34,7 @@ from .service import (
     imap_settings,
 )
 from .sources.imap import ImapMailbox
+from .status import HEARTBEAT_SECONDS, write_heartbeat
 from .store import Store
 
 log = logging.getLogger("interviewd.daemon")
@@ -177,6 +181,14 @@ class AccountWorker(threading.Thread):
 
 
 class Daemon:
+    """Workers per account, the tracker, the alert scheduler, and the service protocol.
+
+    systemd: READY=1 once every account has caught up once; WATCHDOG=1 after real
+    progress (a catch-up after an IDLE renewal or a poll that got an answer);
+    SIGHUP reloads the config (an invalid one is reported and the old one kept);
+    SIGTERM finishes the message in hand and exits 0.
+    """
+
     def __init__(
         self,
         config: Config,
@@ -184,22 +196,35 @@ class Daemon:
         clock: Clock | None = None,
         classifier: MessageClassifier | None = None,
         template_dir: Path | None = None,
+        config_path: Path | None = None,
+        on_reload: Callable[[Config], None] | None = None,
     ) -> None:
         self.config = config
+        self.config_path = config_path
+        self.on_reload = on_reload
         self.classifier = classifier
         self.store = store
         self.clock = clock or SystemClock()
         self.stop = threading.Event()
+        self.reload_requested = threading.Event()
+        self._workers_stop = threading.Event()
         self.workers: list[AccountWorker] = []
-        self.tracking = TrackingService(config, store, self.clock)
+        self.template_dir = template_dir
         self._tracking_lock = threading.Lock()
+        self._build_services()
+        self.started_at = self.clock.now()
+        self.ready_sent = False
+
+    def _build_services(self) -> None:
+        self.tracking = TrackingService(self.config, self.store, self.clock)
         self.alerts = AlertScheduler(
-            AlertService(config, store, self.clock, template_dir=template_dir),
+            AlertService(self.config, self.store, self.clock, template_dir=self.template_dir),
             self.tracking,
         )
 
     def after_sync(self, account: str) -> None:
-        """After a worker stored new mail: match it, update the clocks and the alert jobs."""
+        """After a worker caught up: match new mail, update the clocks and the alert jobs."""
+        sdnotify.watchdog()
         with self._tracking_lock:
             try:
                 result = self.tracking.process_new_messages()
@@ -215,19 +240,24 @@ class Daemon:
                 signal.Signals(signum).name,
             )
             self.stop.set()
+            self._workers_stop.set()
+
+        def _reload(_signum: int, _frame: FrameType | None) -> None:
+            self.reload_requested.set()
 
         signal.signal(signal.SIGTERM, _stop)
         signal.signal(signal.SIGINT, _stop)
+        signal.signal(signal.SIGHUP, _reload)
 
-    def start(self) -> None:
-        self.tracking.recompute_all()
-        self.alerts.start()
+    def _start_workers(self) -> None:
+        self._workers_stop = threading.Event()
+        self.workers = []
         for account in self.config.accounts:
             worker = AccountWorker(
                 account,
                 self.config,
                 self.store,
-                self.stop,
+                self._workers_stop,
                 clock=self.clock,
                 classifier=self.classifier,
                 on_progress=self.after_sync,
@@ -235,20 +265,95 @@ class Daemon:
             self.workers.append(worker)
             worker.start()
 
+    def _stop_workers(self, timeout: float = 30) -> None:
+        self._workers_stop.set()
+        for worker in self.workers:
+            worker.join(timeout)
+
+    def start(self) -> None:
+        self.tracking.recompute_all()
+        self.alerts.start()
+        self._start_workers()
+        interval = sdnotify.watchdog_interval()
+        renew = self.config.sync.idle_renew_minutes * 60
+        if interval and renew + self.config.sync.socket_timeout_seconds >= interval:
+            log.warning(
+                "sync.idle_renew_minutes (%g) is too long for WatchdogSec (%gs): the service "
+                "may be restarted while idle",
+                self.config.sync.idle_renew_minutes,
+                interval,
+            )
+
     def wait_caught_up(self, timeout: float | None = None) -> bool:
         return all(w.caught_up.wait(timeout) for w in self.workers)
+
+    def heartbeat_state(self) -> dict[str, Any]:
+        return {
+            "accounts": [
+                {
+                    "account": w.status.account,
+                    "state": w.status.state,
+                    "mode": w.status.mode,
+                    "last_error": w.status.last_error or None,
+                }
+                for w in self.workers
+            ],
+            "stopped": self.stop.is_set(),
+        }
+
+    def _beat(self) -> None:
+        try:
+            write_heartbeat(self.store, self.started_at, self.heartbeat_state(), self.clock)
+        except InterviewdError as exc:
+            log.warning("cannot write the heartbeat: %s", exc)
 
     def run_forever(self) -> None:
         self.start()
         log.info("watching %d account(s)", len(self.workers))
+        last_beat = 0.0
         while not self.stop.wait(1.0):
-            pass
+            if not self.ready_sent and all(w.caught_up.is_set() for w in self.workers):
+                sdnotify.ready(f"watching {len(self.workers)} account(s)")
+                self.ready_sent = True
+                log.info("caught up on every account")
+            if self.reload_requested.is_set():
+                self.reload_requested.clear()
+                self.reload()
+            if time.monotonic() - last_beat >= HEARTBEAT_SECONDS:
+                self._beat()
+                last_beat = time.monotonic()
         self.shutdown()
 
-    def shutdown(self, timeout: float = 30) -> None:
-        self.stop.set()
-        for worker in self.workers:
-            worker.join(timeout)
+    def reload(self) -> bool:
+        """SIGHUP: read the config again; keep the old one when the new one is invalid."""
+        if self.config_path is None:
+            log.warning("reload asked, but the config path is unknown; ignored")
+            return False
+        sdnotify.reloading()
+        try:
+            new = parse_config_file(self.config_path)
+        except ConfigError as exc:
+            problems = "; ".join(exc.problems)
+            log.error("the new config is invalid, keeping the old one: %s", problems)
+            sdnotify.ready("config reload failed; running on the old config")
+            return False
+        log.info("reloading the config from %s", self.config_path)
+        self._stop_workers()
         self.alerts.shutdown()
+        self.config = new
+        if self.on_reload:
+            self.on_reload(new)
+        self._build_services()
+        self.alerts.start()
+        self._start_workers()
+        sdnotify.ready(f"watching {len(self.workers)} account(s)")
+        return True
+
+    def shutdown(self, timeout: float = 30) -> None:
+        sdnotify.stopping()
+        self.stop.set()
+        self._stop_workers(timeout)
+        self.alerts.shutdown()
+        self._beat()
         self.store.close()
         log.info("stopped")

@@ -143,21 +143,24 @@ def under_journald(stream: IO[str] | None = None) -> bool:
     return (info.st_dev, info.st_ino) == (device, inode)
 
 
-def setup_logging(level: str, fmt: str = "text") -> None:
-    """Send all logging to standard output at ``level`` in ``fmt`` ("text" or "json").
+def setup_logging(level: str, fmt: str = "text", stream: IO[str] | None = None) -> None:
+    """Send all logging to ``stream`` (standard output) at ``level`` in ``fmt``.
 
+    ``fmt`` is "text" or "json". The daemon logs to standard output (journald);
+    commands whose standard output is data (``--json``) pass standard error.
     Replaces any handler set before (a config reload may change the level).
     """
+    stream = stream or sys.stdout
     name = level.lower()
     if name not in LEVELS:
         raise ValueError(f"unknown log level {level!r}; use one of {', '.join(LEVELS)}")
     if fmt not in ("text", "json"):
         raise ValueError(f"unknown log format {fmt!r}; use text or json")
-    handler = logging.StreamHandler(sys.stdout)
+    handler = logging.StreamHandler(stream)
     formatter: logging.Formatter
     if fmt == "json":
         formatter = JsonFormatter()
-    elif under_journald(sys.stdout):
+    elif under_journald(stream):
         formatter = JournalFormatter()
     else:
         formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import SecretError
+from .logsetup import register_secret
 
 KEYRING_SERVICE = "interviewd"
 
@@ -74,6 +75,7 @@ def run_secret_command(command: str, what: str, timeout: float = 30) -> str:
     value = done.stdout.rstrip("\r\n")
     if not value:
         raise SecretError(f"{what}: command printed nothing")
+    register_secret(value)
     return value
 
 
@@ -88,4 +90,5 @@ def resolve(spec: SecretSpec) -> str:
             f"secret {spec.name!r} not found in $CREDENTIALS_DIRECTORY or the keyring; "
             f"store it with 'interviewd secrets set {spec.name}' or set password_command"
         )
+    register_secret(value)
     return value
