@@ -16,10 +16,14 @@ from __future__ import annotations
 
 import logging
 import random
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,11 +32,14 @@ from sqlalchemy import select
 from . import notify
 from .applications import TrackingService, local_zone
 from .clock import Clock, SystemClock
-from .config import ChannelConfig, Config
+from .config import AccountConfig, ChannelConfig, Config
 from .domain import Alert, Draft
 from .drafts import AlertContext, DraftContext, render_alert, render_draft
-from .errors import UsageError
+from .errors import SourceError, UsageError
+from .notify import sanitize_header
 from .secrets import SecretSpec, resolve
+from .service import credential_for, imap_settings
+from .sources.imap import ImapMailbox
 from .store import Store
 from .store.models import (
     Application,
@@ -52,6 +59,29 @@ NO_REPLY_WORDS = ("noreply", "no-reply", "donotreply", "do-not-reply", "notifica
 def channel_secret(channel: ChannelConfig) -> Callable[[], str]:
     spec = SecretSpec(notify.secret_name(channel), channel.password_command)
     return lambda: resolve(spec)
+
+
+#: The Drafts folder, recorded like a channel so a draft is appended once.
+DRAFTS_CHANNEL = ChannelConfig(name="imap-drafts", type="email", kinds=("all",))
+
+
+def draft_message(draft: Draft, account: AccountConfig, now: datetime) -> bytes:
+    """The draft as an RFC 5322 message; every header value is one clean line."""
+    msg = EmailMessage()
+    sender = next(iter(account.user_addresses), "") or account.username
+    if "@" in sender:
+        msg["From"] = sanitize_header(sender)
+    if draft.to:
+        msg["To"] = ", ".join(sanitize_header(str(a)) for a in draft.to)
+    msg["Subject"] = sanitize_header(draft.subject)
+    msg["Date"] = format_datetime(now)
+    if draft.in_reply_to:
+        msg["In-Reply-To"] = f"<{sanitize_header(draft.in_reply_to).strip('<>')}>"
+        refs = [sanitize_header(r).strip("<>") for r in (*draft.references, draft.in_reply_to)]
+        msg["References"] = " ".join(f"<{r}>" for r in dict.fromkeys(refs) if r)
+    msg["X-Interviewd"] = "draft"
+    msg.set_content(draft.body)
+    return msg.as_bytes(policy=SMTP)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +127,7 @@ class AlertService:
             context = self._draft_context(s, app, f.round_pk)
             draft = render_draft(f.kind, context, self.template_dir)
             overdue = f.overdue is not None and f.overdue <= now
+            reason = self._reason(s, f, now)
             title, body = render_alert(
                 f.kind,
                 AlertContext(
@@ -104,7 +135,7 @@ class AlertService:
                     contact_name=context.contact_name,
                     company=app.company.name,
                     role=app.role,
-                    reason=f.reason,
+                    reason=reason,
                     due="now" if f.due <= now else self._local(f.due),
                     overdue_from=self._local(f.overdue) if f.overdue else "",
                     overdue=overdue,
@@ -120,6 +151,27 @@ class AlertService:
                 urgent=False,
                 draft=draft,
             )
+
+    def _when(self, when: datetime, now: datetime) -> str:
+        """'today at 15:00', 'yesterday at 15:00', 'on Monday at 15:00', 'on 3 November'."""
+        local, today = when.astimezone(self.tz), now.astimezone(self.tz).date()
+        days = (today - local.date()).days
+        clock = local.strftime("%H:%M")
+        if days == 0:
+            return f"today at {clock}"
+        if days == 1:
+            return f"yesterday at {clock}"
+        if 1 < days < 7:
+            return f"on {local:%A} at {clock}"
+        return f"on {local.day} {local:%B} at {clock}"
+
+    def _reason(self, s: Any, f: FollowUpRow, now: datetime) -> str:
+        """Why this is due, in the words of the alert's one line."""
+        if f.kind == "thank_you" and f.round_pk:
+            round_ = s.get(InterviewRound, f.round_pk)
+            if round_ is not None:
+                return f"your interview ended {self._when(round_.end, now)}"
+        return re.sub(r"^check-in \d+: ", "", f.reason)
 
     def draft_for(self, followup_id: int) -> Draft:
         """The draft of any follow-up, whatever its state (for 'interviewd draft')."""
@@ -184,16 +236,19 @@ class AlertService:
             select(Message).where(Message.from_user.is_(True), Message.from_name != "").limit(1)
         )
         return DraftContext(
-            contact_name=(contact.name if contact else "").split(" ")[0] if contact else "",
+            contact_name=contact.name if contact else "",
             contact_email=contact.email if contact else "",
             company=app.company.name,
             role=app.role,
-            round_date=round_.start.astimezone(self.tz).strftime("%A %d %B") if round_ else "",
-            interviewers=tuple(round_.interviewers or ()) if round_ else (),
-            notes=round_.notes if round_ else "",
+            round_when=self._local(round_.start) if round_ else "",
             user_name=mine.from_name if mine else "",
+            interviewers=tuple(
+                c.name for c in contacts if round_ and c.name and c.email in round_.interviewers
+            ),
+            notes=round_.notes if round_ else "",
             thread_subject=last.subject if last else "",
             thread_message_id=last.message_id if last else "",
+            thread_references=tuple(last.references or ()) if last else (),
         )
 
     # -- delivery ---------------------------------------------------------------
@@ -206,9 +261,40 @@ class AlertService:
         reports = []
         for channel in self.channels_for(alert):
             reports.append(self._deliver_one(alert, channel))
+        if self.config.alerts.drafts == "imap" and alert.draft is not None:
+            reports.append(self._deliver_one(alert, DRAFTS_CHANNEL, self._append_draft))
         return reports
 
-    def _deliver_one(self, alert: Alert, channel: ChannelConfig) -> DeliveryReport:
+    def _append_draft(self, _channel: ChannelConfig, alert: Alert, _secret: Any) -> None:
+        """Put the draft in the account's Drafts folder, ready to open and send."""
+        from .notify import NotifyError
+
+        draft = alert.draft
+        assert draft is not None
+        account = next((a for a in self.config.accounts if a.type == "imap"), None)
+        if account is None:
+            raise NotifyError("no imap account to write the draft to", retryable=False)
+        mailbox = ImapMailbox(imap_settings(account, self.config), credential_for(account))
+        try:
+            mailbox.connect()
+            folder = mailbox.find_drafts_folder()
+            if folder is None:
+                raise NotifyError(
+                    f"account {account.name}: no Drafts folder found (SPECIAL-USE \\Drafts)",
+                    retryable=False,
+                )
+            mailbox.append_draft(folder, draft_message(draft, account, self.clock.now()))
+        except SourceError as exc:
+            raise NotifyError(f"drafts: {exc}", retryable=True) from None
+        finally:
+            mailbox.close()
+
+    def _deliver_one(
+        self,
+        alert: Alert,
+        channel: ChannelConfig,
+        send: Callable[[ChannelConfig, Alert, Callable[[], str]], None] | None = None,
+    ) -> DeliveryReport:
         now = self.clock.now()
         with self._lock, self.store.session() as s:
             row = s.scalar(
@@ -235,7 +321,7 @@ class AlertService:
             row.attempts += 1
             attempt = row.attempts
         try:
-            self.send(channel, alert, channel_secret(channel))
+            (send or self.send)(channel, alert, channel_secret(channel))
         except Exception as exc:  # any backend failure: record, retry later, go on
             retryable = bool(getattr(exc, "retryable", True))
             detail = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
@@ -288,8 +374,13 @@ class AlertService:
             keys = [(r.alert_key, r.channel) for r in rows]
         for key, channel_name in keys:
             alert = self.alert_for_key(key)
+            if alert is None:
+                continue
+            if channel_name == DRAFTS_CHANNEL.name and alert.draft is not None:
+                self._deliver_one(alert, DRAFTS_CHANNEL, self._append_draft)
+                continue
             channel = next((c for c in self.config.alerts.channels if c.name == channel_name), None)
-            if alert is not None and channel is not None:
+            if channel is not None:
                 self._deliver_one(alert, channel)
         return len(keys)
 

@@ -253,6 +253,14 @@ class ImapMailbox:
             )
         return result
 
+    def find_drafts_folder(self) -> str | None:
+        return self.find_special_folder(b"\\Drafts", DRAFTS_FALLBACK_NAMES)
+
+    def append_draft(self, folder: str, raw: bytes) -> None:
+        """APPEND a draft (flag \\Draft): the only write interviewd makes, and only when asked."""
+        with _errors(self.settings.host):
+            self.client.append(folder, raw, flags=(b"\\Draft",))
+
     def noop(self) -> None:
         with _errors(self.settings.host):
             self.client.noop()
