@@ -27,11 +27,11 @@ $(STAMP): pyproject.toml
 system-deps:
 	@if ! command -v dovecot >/dev/null 2>&1 || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
 		|| ! command -v dbus-daemon >/dev/null 2>&1 || ! command -v notify-send >/dev/null 2>&1 \
-		|| ! command -v systemd-analyze >/dev/null 2>&1; then \
-		echo "installing dovecot-imapd, postgresql, dbus and libnotify-bin from Debian's packages"; \
+		|| ! command -v systemd-analyze >/dev/null 2>&1 || ! test -x /usr/bin/chromium; then \
+		echo "installing the test servers and tools from Debian's packages"; \
 		$(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
-			dovecot-imapd postgresql dbus-daemon libnotify-bin systemd >/dev/null; \
+			dovecot-imapd postgresql dbus-daemon libnotify-bin systemd chromium >/dev/null; \
 	fi
 	@# The packages' own services are not used: the tests start private instances.
 

@@ -556,6 +556,66 @@ class TrackingService:
             assert updated is not None
             return updated
 
+    def relabel(self, message_ref: str, label: str) -> Message:
+        """The user's label: applied at once, kept as a correction, the clocks recomputed.
+
+        A message that moves into a job class is matched afresh (it may open or
+        join an application); privacy: mail relabelled ``other`` loses its text
+        under ``store.keep_text: job``.
+        """
+        from .domain import LABELS
+
+        if label not in LABELS:
+            raise UsageError(f"unknown label {label!r}; use one of {', '.join(LABELS)}")
+        message = self.store.find_message(message_ref)
+        if message is None:
+            raise UsageError(
+                f"no message {message_ref!r}; 'interviewd messages' lists their numbers"
+            )
+        keep = self.config.store.keep_text
+        drop = keep == "none" or (keep == "job" and label == "other")
+        updated = self.store.set_label(message.id, label, drop_text=drop)
+        previous = updated.application_pk
+        if label in JOB_LABELS and previous is None:
+            with self.store.session() as s:
+                row = s.get(Message, updated.id)
+                assert row is not None
+                row.tracked = False
+            self.process_new_messages()
+        elif previous is not None:
+            with self.store.session() as s:
+                row = s.get(Message, updated.id)
+                assert row is not None
+                if label in ("feedback", "scheduling"):
+                    when = row.date or row.stored_at
+                    row.promised = extract.promised_date(
+                        row.new_text or row.text, when, self.tz, self.config.followups
+                    )
+                    row.advancing = label == "feedback" and extract.is_advancing(
+                        row.new_text or row.text
+                    )
+            self.recompute(previous)
+        found = self.store.find_message(str(updated.id))
+        assert found is not None
+        return found
+
+    def reattach(self, message_pk: int, app_pk: int) -> None:
+        """Move a message to the application the user names; both are recomputed."""
+        with self.store.session() as s:
+            message = s.get(Message, message_pk)
+            if message is None:
+                raise UsageError(f"no message {message_pk}")
+            if s.get(Application, app_pk) is None:
+                raise UsageError(f"no application {app_pk}")
+            previous = message.application_pk
+            message.application_pk = app_pk
+            message.match_reason = "attached by hand"
+            message.match_uncertain = False
+            message.tracked = True
+        for touched in {previous, app_pk}:
+            if touched is not None:
+                self.recompute(touched)
+
     def note(self, app_pk: int, text: str) -> int:
         """The user's reflection, kept on the application's latest round."""
         with self.store.session() as s:

@@ -320,22 +320,9 @@ def cmd_review(args: argparse.Namespace) -> int:
 
 
 def cmd_label(args: argparse.Namespace) -> int:
-    from .domain import LABELS
-    from .service import open_store
-
-    if args.label not in LABELS:
-        raise UsageError(f"unknown label {args.label!r}; use one of {', '.join(LABELS)}")
-    config, _path = _config(args)
-    store = open_store(config)
+    tracking, store, _ = _tracking(args)
     try:
-        message = store.find_message(args.message)
-        if message is None:
-            raise UsageError(
-                f"no message {args.message!r}; 'interviewd messages' lists their numbers"
-            )
-        keep = config.store.keep_text
-        drop = keep == "none" or (keep == "job" and args.label == "other")
-        updated = store.set_label(message.id, args.label, drop_text=drop)
+        updated = tracking.relabel(args.message, args.label)
     finally:
         store.close()
     if args.json:
@@ -936,6 +923,13 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_web(args: argparse.Namespace) -> int:
+    from .web.server import cmd_web as serve_web
+
+    config, path = _config(args)
+    return serve_web(config, args.listen, _template_dir(str(path)))
+
+
 # -- parser ---------------------------------------------------------------
 
 
@@ -1076,6 +1070,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(handler=cmd_alerts_test)
     p.add_argument("--json", action="store_true", help="machine-readable output")
+
+    p = add("web", cmd_web, "Serve the board in the browser (loopback by default).")
+    p.add_argument("--listen", metavar="HOST:PORT", help="default: web.listen, else 127.0.0.1:8765")
 
     p = add("status", cmd_status, "Is the daemon running, what it last did, what comes next.")
     p.add_argument("--json", action="store_true", help="machine-readable output")

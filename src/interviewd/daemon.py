@@ -274,6 +274,7 @@ class Daemon:
         self.tracking.recompute_all()
         self.alerts.start()
         self._start_workers()
+        self._start_web()
         interval = sdnotify.watchdog_interval()
         renew = self.config.sync.idle_renew_minutes * 60
         if interval and renew + self.config.sync.socket_timeout_seconds >= interval:
@@ -283,6 +284,45 @@ class Daemon:
                 self.config.sync.idle_renew_minutes,
                 interval,
             )
+
+    def _start_web(self) -> None:
+        """The board, in a thread, when web.listen is set."""
+        if not self.config.web.listen:
+            return
+        from .web.server import serve
+
+        web = self.config.web
+        self._web_stop = threading.Event()
+        self._web_thread = threading.Thread(
+            target=self._serve_web,
+            args=(serve, web),
+            name="web",
+            daemon=True,
+        )
+        self._web_thread.start()
+
+    def _serve_web(self, serve: Callable[..., None], web: Any) -> None:
+        try:
+            serve(
+                self.config,
+                self.store,
+                web.listen,
+                web.token_secret,
+                self._web_stop,
+                clock=self.clock,
+                tls_cert=web.tls_cert,
+                tls_key=web.tls_key,
+                template_dir=self.template_dir,
+            )
+        except InterviewdError as exc:
+            log.error("the web board cannot start: %s", exc)
+
+    def _stop_web(self) -> None:
+        thread = getattr(self, "_web_thread", None)
+        if thread is not None:
+            self._web_stop.set()
+            thread.join(10)
+            self._web_thread = None
 
     def wait_caught_up(self, timeout: float | None = None) -> bool:
         return all(w.caught_up.wait(timeout) for w in self.workers)
@@ -339,6 +379,7 @@ class Daemon:
             return False
         log.info("reloading the config from %s", self.config_path)
         self._stop_workers()
+        self._stop_web()
         self.alerts.shutdown()
         self.config = new
         if self.on_reload:
@@ -346,6 +387,7 @@ class Daemon:
         self._build_services()
         self.alerts.start()
         self._start_workers()
+        self._start_web()
         sdnotify.ready(f"watching {len(self.workers)} account(s)")
         return True
 
@@ -353,6 +395,7 @@ class Daemon:
         sdnotify.stopping()
         self.stop.set()
         self._stop_workers(timeout)
+        self._stop_web()
         self.alerts.shutdown()
         self._beat()
         self.store.close()

@@ -250,6 +250,8 @@ def _check_semantics(config: Config, problems: list[str]) -> None:
         problems.append(f"alerts.digest_time: {config.alerts.digest_time!r} is not HH:MM")
     if config.alerts.drafts == "imap" and not any(a.type == "imap" for a in config.accounts):
         problems.append("alerts.drafts: 'imap' needs an imap account to write drafts to")
+    if bool(config.web.tls_cert) != bool(config.web.tls_key):
+        problems.append("web.tls_key: set web.tls_cert and web.tls_key together, or neither")
     if config.sync.backoff_max_seconds < config.sync.backoff_initial_seconds:
         problems.append("sync.backoff_max_seconds: must not be below sync.backoff_initial_seconds")
 

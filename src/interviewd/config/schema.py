@@ -399,6 +399,28 @@ class AlertsConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class WebConfig:
+    """The board in the browser, served by the daemon or by 'interviewd web'."""
+
+    listen: str = field(
+        default="",
+        metadata=meta(
+            "host:port to serve the board on; empty: the daemon serves none. Any address "
+            "but loopback needs a login token in the secret store.",
+            example="127.0.0.1:8765",
+        ),
+    )
+    token_secret: str = field(
+        default="web-token",
+        metadata=meta("Name of the login token in the secret store."),
+    )
+    tls_cert: str = field(
+        default="", metadata=meta("PEM certificate to serve HTTPS directly (optional).")
+    )
+    tls_key: str = field(default="", metadata=meta("Its private key (set both or neither)."))
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     """The whole interviewd configuration."""
 
@@ -425,3 +447,4 @@ class Config:
         default_factory=FollowupConfig, metadata=meta("When to send thank-you notes and check-ins.")
     )
     alerts: AlertsConfig = field(default_factory=AlertsConfig, metadata=meta("Alerts."))
+    web: WebConfig = field(default_factory=WebConfig, metadata=meta("The web board."))

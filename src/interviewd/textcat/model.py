@@ -165,6 +165,10 @@ class TextClassifier:
     # -- classification -----------------------------------------------------------------------
     def _result(self, cats: dict[str, float]) -> Classification:
         scores = {label: float(cats.get(label, 0.0)) for label in LABELS}
+        if not any(scores.values()):
+            # An empty text (no subject, no new text) gets no scores at all: nothing to go on,
+            # and certainly no reason to close an application.
+            return Classification(MessageClass.OTHER, 0.0, scores, needs_review=True)
         # A tie (never seen in practice) goes to the class that wins by PRECEDENCE: max()
         # keeps the first maximum it meets.
         best = max(PRECEDENCE, key=lambda c: scores[c.value])

@@ -455,6 +455,7 @@ def train_model(
     if on_leak not in ("refuse", "drop", "ignore"):
         raise ValueError(f"on_leak must be refuse, drop or ignore, not {on_leak!r}")
     leaks: list[dict[str, str]] = []
+    leaked: set[str] = set()
     if on_leak != "ignore" and dev_set is not None:
         leaks = dev_set_leaks([r for r in records if not r.source.startswith("extra:")], dev_set)
         leaked = {x["source"] for x in leaks}
@@ -464,10 +465,12 @@ def train_model(
                 f"{len(leaked)} corpus record(s) share an {LEAK_NGRAM}-word sequence with the "
                 f"dev set {dev_set}; remove or rewrite them: {shown}"
             )
-        records = [r for r in records if r.source not in leaked]
     corpus_kept = [r for r in records if not r.source.startswith("extra:")]
     extras_kept = [r for r in records if r.source.startswith("extra:")]
+    # Split first, drop leaks after: every other record lands in the same split whether or
+    # not the dev set is there to check against.
     splits = split_records(corpus_kept, seed=seed)
+    splits = {name: [r for r in rs if r.source not in leaked] for name, rs in splits.items()}
     splits["train"] = extras_kept + splits["train"]
 
     tmp_ctx = None
@@ -754,7 +757,10 @@ def evaluate_model(
                 training = None
     metrics["training"] = training or {}
     if write:
-        (model / METRICS_FILE).write_text(json.dumps(metrics, indent=2) + "\n")
+        try:
+            (model / METRICS_FILE).write_text(json.dumps(metrics, indent=2) + "\n")
+        except OSError as exc:  # a read-only install: the numbers are still returned
+            log.warning("could not write %s: %s", model / METRICS_FILE, exc)
     return metrics
 
 
