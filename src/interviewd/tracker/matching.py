@@ -211,6 +211,25 @@ def role_in(subject: str, text: str) -> str:
     return ""
 
 
+CAPITALISED_RUN = re.compile(r"\b[A-Z][\w&'-]*(?:[ -]+(?:&[ ]+)?[A-Z][\w&'-]*){0,4}")
+
+
+def company_name_in_text(domain: str, text: str) -> str:
+    """The company as the mail spells it: "Larkspur Health" for larkspurhealth.org."""
+    label = re.sub(r"[^a-z0-9]", "", registrable(domain).split(".")[0])
+    if len(label) < 3:
+        return ""
+    for run in CAPITALISED_RUN.finditer(text):
+        words = run.group(0).split()
+        # Every sub-run, longest first, so "Thanks Larkspur Health" still finds the name.
+        for size in range(len(words), 0, -1):
+            for start in range(len(words) - size + 1):
+                candidate = " ".join(words[start : start + size])
+                if re.sub(r"[^a-z0-9]", "", candidate.lower()) == label:
+                    return candidate
+    return ""
+
+
 def company_name_from_domain(domain: str) -> str:
     label = registrable(domain).split(".")[0]
     return " ".join(part.capitalize() for part in re.split(r"[-_]", label) if part)
@@ -234,23 +253,26 @@ def match_message(message: MessageInfo, known: Known) -> Match:
         hits = [
             a for a in known.applications if any(registrable(d) == root for d in a.company.domains)
         ]
-        if hits:
-            return _pick(hits, message, f"company domain {root}")
+        picked = _pick(hits, message, f"company domain {root}") if hits else None
+        if picked:
+            return picked
     # 4. an ATS relay's display name, or the company named in the text
     relay = "" if message.from_user else relay_company(message.from_name)
     wanted = normalise(relay) if relay else ""
     if wanted:
         hits = [a for a in known.applications if _names_match(wanted, a.company)]
-        if hits:
-            return _pick(hits, message, f"sent on behalf of {relay}")
+        picked = _pick(hits, message, f"sent on behalf of {relay}") if hits else None
+        if picked:
+            return picked
     haystack = normalise(f"{message.subject} {message.text[:3000]}")
     named = [
         a
         for a in known.applications
         if any(n and f" {n} " in f" {haystack} " for n in _names(a.company))
     ]
-    if named:
-        return _pick(named, message, f"names {named[0].company.name}")
+    picked = _pick(named, message, f"names {named[0].company.name}") if named else None
+    if picked:
+        return picked
     # 5. the role named in the text
     role = role_in(message.subject, message.text)
     sender_domain = next(
@@ -263,7 +285,12 @@ def match_message(message: MessageInfo, known: Known) -> Match:
             return Match(hits[0].pk, f"names the role {role}", certain=False)
     # Nothing: what a new application would be.
     domain = sender_domain
-    name = relay or (company_name_from_domain(domain) if domain else "")
+    name = relay or (
+        company_name_in_text(domain, f"{message.subject}\n{message.from_name}\n{message.text}")
+        or company_name_from_domain(domain)
+        if domain
+        else ""
+    )
     return Match(
         None,
         "no match",
@@ -282,11 +309,16 @@ def _names_match(wanted: str, company: CompanyInfo) -> bool:
     return wanted in _names(company)
 
 
-def _pick(hits: Sequence[ApplicationInfo], message: MessageInfo, reason: str) -> Match:
+def _pick(hits: Sequence[ApplicationInfo], message: MessageInfo, reason: str) -> Match | None:
+    """One of the company's applications, or None when the mail names another role there."""
+    role = normalise(role_in(message.subject, message.text))
+    if role:
+        hits = [a for a in hits if not a.role or normalise(a.role) == role]
+        if not hits:
+            return None  # the same company, a different job: a new application
     open_hits = [a for a in hits if a.is_open] or list(hits)
     if len(open_hits) == 1:
         return Match(open_hits[0].pk, reason, certain=True)
-    role = normalise(role_in(message.subject, message.text))
     if role:
         same_role = [a for a in open_hits if normalise(a.role) == role]
         if len(same_role) == 1:
