@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import shutil
 from pathlib import Path
@@ -14,25 +15,73 @@ from interviewd.cli import build_parser, main
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def subcommands() -> list[str]:
-    parser = build_parser()
-    action = next(a for a in parser._actions if a.dest == "command")
-    return sorted(action.choices)
+def _walk(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    found = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                found.append((*path, name))
+                found.extend(_walk(sub, (*path, name)))
+    return found
 
 
-@pytest.mark.parametrize("command", subcommands())
-def test_every_command_has_help(command, capsys):
+def commands() -> list[tuple[str, ...]]:
+    return _walk(build_parser())
+
+
+def _parser_for(path: tuple[str, ...]) -> argparse.ArgumentParser:
     parser = build_parser()
-    action = next(a for a in parser._actions if a.dest == "command")
-    sub = action.choices[command]
-    assert sub.description, f"{command} has no description"
+    for name in path:
+        action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        parser = action.choices[name]
+    return parser
+
+
+@pytest.mark.parametrize("path", commands(), ids=" ".join)
+def test_every_command_has_help(path, capsys):
+    sub = _parser_for(path)
+    assert sub.description, f"{' '.join(path)} has no description"
     for arg in sub._actions:
         if arg.dest != "help":
-            assert arg.help, f"{command} {arg.dest} has no help"
+            assert arg.help, f"{' '.join(path)} {arg.dest} has no help"
     with pytest.raises(SystemExit) as done:
-        main([command, "--help"])
+        main([*path, "--help"])
     assert done.value.code == 0
     assert "usage: interviewd" in capsys.readouterr().out
+
+
+def test_the_command_list_is_complete():
+    names = {" ".join(p) for p in commands()}
+    for expected in (
+        "sync",
+        "run",
+        "messages",
+        "check-config",
+        "classify",
+        "review",
+        "label",
+        "model train",
+        "model evaluate",
+        "interviews",
+        "followups",
+        "note",
+        "interview add",
+        "interview show",
+        "interview set",
+        "done",
+        "snooze",
+        "dismiss",
+        "draft",
+        "alerts test",
+        "status",
+        "doctor",
+        "secrets set",
+        "secrets check",
+        "init",
+        "web",
+        "config",
+    ):
+        assert expected in names
 
 
 def test_no_command_prints_help_and_exits_2(capsys):
@@ -82,7 +131,12 @@ def test_maildir_sync_and_messages_json_shape(env, tmp_path):
         "from_user",
         "status",
         "error",
+        "label",
+        "confidence",
+        "needs_review",
     }
+    labels = {m["label"] for m in messages if not m["from_user"]}
+    assert labels <= {"scheduling", "feedback", "rejection", "offer", "other"} and labels
     assert set(messages[0]["from"]) == {"name", "email"}
     dates = [m["date"] for m in messages]
     assert dates == sorted(dates, reverse=True)

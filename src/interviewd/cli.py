@@ -1011,7 +1011,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="Add, show or change one application.",
         description="Add, show or change one application.",
     )
-    isub = interview.add_subparsers(dest="interview_command", metavar="ACTION", required=True)
+    isub = interview.add_subparsers(
+        dest="interview_command", metavar="ACTION", required=True, help="add, show or set"
+    )
     p = isub.add_parser(
         "add", help="Record an interview by hand.", description="Record an interview by hand."
     )
@@ -1062,7 +1064,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="machine-readable output")
 
     alerts = sub.add_parser("alerts", help="Alert channels.", description="Alert channels.")
-    asub = alerts.add_subparsers(dest="alerts_command", metavar="ACTION", required=True)
+    asub = alerts.add_subparsers(
+        dest="alerts_command", metavar="ACTION", required=True, help="test"
+    )
     p = asub.add_parser(
         "test",
         help="Send a test alert on every channel and report each.",
@@ -1086,7 +1090,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="Store and check passwords and tokens.",
         description="Store and check passwords and tokens.",
     )
-    ssub = secrets.add_subparsers(dest="secrets_command", metavar="ACTION", required=True)
+    ssub = secrets.add_subparsers(
+        dest="secrets_command", metavar="ACTION", required=True, help="set or check"
+    )
     p = ssub.add_parser(
         "set",
         help="Store a secret in the keyring.",
@@ -1137,7 +1143,9 @@ def build_parser() -> argparse.ArgumentParser:
     model = sub.add_parser(
         "model", help="Train or evaluate the classifier.", description="Train or evaluate."
     )
-    model_sub = model.add_subparsers(dest="model_command", metavar="ACTION", required=True)
+    model_sub = model.add_subparsers(
+        dest="model_command", metavar="ACTION", required=True, help="train or evaluate"
+    )
     p = model_sub.add_parser(
         "train",
         help="Train the classifier from the corpus.",
