@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from interviewd.tracker.matching import (
     ApplicationInfo,
     CompanyInfo,
@@ -112,3 +114,35 @@ def test_helpers():
     assert relay_company("Acme Robotics Careers") == "Acme Robotics"
     assert relay_company("Dana Whitfield") == ""
     assert role_in("Interview for the Senior Data Analyst role", "") == "Senior Data Analyst"
+
+
+@pytest.mark.parametrize(
+    ("subject", "text", "role"),
+    [
+        ("Application received: Data Engineer", "", "Data Engineer"),
+        ("Interview invitation - Data Engineer", "", "Data Engineer"),
+        (
+            "Offer - Backend Engineer, Platform at Northwind Robotics",
+            "",
+            "Backend Engineer, Platform",
+        ),
+        ("Interview confirmation - Staff Nurse", "", "Staff Nurse"),
+        (
+            "Quick question",
+            "Thank you for applying for the Data Analyst position at Acme.",
+            "Data Analyst",
+        ),
+        ("Re: Your application to Quillstone", "Thanks for your application to Quillstone.", ""),
+    ],
+)
+def test_role_named_in_subject_or_text(subject, text, role):
+    assert role_in(subject, text) == role
+
+
+def test_company_name_as_the_mail_spells_it():
+    from interviewd.tracker.matching import company_name_in_text
+
+    assert company_name_in_text("larkspurhealth.org", "Thanks from Larkspur Health.") == (
+        "Larkspur Health"
+    )
+    assert company_name_in_text("acme.co.uk", "Nothing here") == ""

@@ -26,6 +26,11 @@ RULES = FollowupConfig(holidays=("2026-11-11",))
 
 PROMISES: list[tuple[str, date | None]] = [
     ("We will get back to you by Friday.", date(2026, 11, 6)),
+    (
+        "Our manager is travelling, so I'll be back in touch by Friday, November 6 with news.",
+        date(2026, 11, 6),
+    ),
+    ("We will circle back with you by Monday.", date(2026, 11, 9)),
     ("You should hear from us early next week.", date(2026, 11, 10)),
     (
         "The panel meets Monday and we expect to have a decision by end of next week.",

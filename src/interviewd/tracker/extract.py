@@ -232,7 +232,8 @@ _CLAUSE_SPLIT = re.compile(r"[.!?;\n]+(?=\s|$)|\s[-–—]\s|,?\s+(?:and|but|so|
 _PROMISE = re.compile(
     r"\b(?:hear(?:ing)?\s+(?:back|from)|get\s+back\s+to\s+you|back\s+to\s+you|let\s+you\s+know|"
     r"decision|decide|update\s+you|an?\s+update|(?:our|some|any)\s+feedback|outcome|news|"
-    r"be\s+in\s+touch|reach\s+out\s+to\s+you|contact\s+you|follow\s+up\s+with\s+you|"
+    r"be\s+(?:back\s+)?in\s+touch|get\s+in\s+touch|circle\s+back|reach\s+out\s+to\s+you|"
+    r"contact\s+you|follow\s+up\s+with\s+you|"
     r"respond\s+to\s+you|answer|next\s+steps?|finali[sz]e|wrap\s+up|conclude|come\s+back\s+to\s+you|"
     r"(?:you(?:'ll|\s+will|\s+should)\s+(?:hear|receive|get))|inform\s+you)\b",
     re.I,

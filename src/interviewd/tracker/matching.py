@@ -106,6 +106,19 @@ ROLE_PATTERNS = (
     ),
     re.compile(r"\bposition:\s*(?P<role>[^\n]{3,60})", re.IGNORECASE),
     re.compile(r"\brole:\s*(?P<role>[^\n]{3,60})", re.IGNORECASE),
+    re.compile(
+        r"\b(?:applying|applied|application|apply)\s+for\s+(?:the\s+|our\s+|an?\s+)?"
+        r"(?P<role>[A-Z][\w/&+,.' -]{2,60}?)\s*(?:\(|\bat\b|\bwith\b|[.!\n]|$)"
+    ),
+)
+#: Subjects that end in the role: "Application received: Data Engineer",
+#: "Interview invitation - Data Engineer", "Offer - Backend Engineer, Platform at Acme".
+SUBJECT_ROLE = re.compile(
+    r"^(?:(?:re|fwd?|aw|tr)\s*:\s*)*(?:application received|application|interview invitation|"
+    r"invitation to interview|interview(?: confirmation| request| schedule| details)?|"
+    r"offer(?: letter)?|update on your application|"
+    r"your application)\s*(?:[:\-–—]|for)\s*(?P<role>[^@\n]{3,60}?)(?:\s+(?:at|with)\s+.+)?$",
+    re.IGNORECASE,
 )
 
 
@@ -203,6 +216,9 @@ def normalise(name: str) -> str:
 
 
 def role_in(subject: str, text: str) -> str:
+    found = SUBJECT_ROLE.match(subject.strip())
+    if found and found.group("role")[:1].isupper():
+        return found.group("role").strip(" .,-")
     for source in (subject, text[:2000]):
         for pattern in ROLE_PATTERNS:
             found = pattern.search(source)
