@@ -35,13 +35,27 @@ system-deps:
 	fi
 	@# The packages' own services are not used: the tests start private instances.
 
+# The demo's clock: a time at which the sample mailbox shows a thank-you due, a check-in
+# due (a promised date passed), a rejection closed and an offer.
+DEMO_AT := 2026-11-10 10:30
+DEMO := XDG_DATA_HOME=$(CURDIR)/.demo $(BIN)/interviewd --log-level warning --config examples/interviewd.yaml
+
 demo: $(STAMP)
 	@rm -rf .demo
-	@echo "== interviewd sync --once (examples/maildir, SQLite in .demo/)"
-	@XDG_DATA_HOME=$(CURDIR)/.demo $(BIN)/interviewd --config examples/interviewd.yaml sync --once
+	@echo "== interviewd sync --once   (examples/maildir, SQLite in .demo/)"
+	@$(DEMO) sync --once
 	@echo
-	@echo "== interviewd messages"
-	@XDG_DATA_HOME=$(CURDIR)/.demo $(BIN)/interviewd --config examples/interviewd.yaml messages --limit 50
+	@echo "== interviewd messages   (class and confidence; '?' = needs review, '-' = your own mail)"
+	@$(DEMO) messages --limit 50
+	@echo
+	@echo "== interviewd interviews --at '$(DEMO_AT)'"
+	@$(DEMO) interviews --at '$(DEMO_AT)'
+	@echo
+	@echo "== interviewd followups --at '$(DEMO_AT)'"
+	@$(DEMO) followups --at '$(DEMO_AT)'
+	@echo
+	@echo "== interviewd alerts preview --at '$(DEMO_AT)'   (nothing is sent)"
+	@$(DEMO) alerts preview --at '$(DEMO_AT)'
 
 test: $(STAMP) system-deps
 	$(BIN)/ruff check src tests

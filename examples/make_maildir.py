@@ -4,7 +4,7 @@
     python examples/make_maildir.py [OUT_DIR]
 
 The mailbox belongs to one invented job seeker, Sam Rivera <sam.rivera@example.net>, in
-October-November 2026. Four applications are told as threads (acknowledgment, scheduling,
+October-November 2026. Five applications are told as threads (acknowledgment, scheduling,
 thank-you, feedback with a promised date, offer or rejection), with one calendar invitation,
 mixed with everyday mail that is not about a job (alerts, newsletters, a receipt, a friend).
 Sam's own messages are in the Maildir++ subfolder ``.Sent``. Everything (people, companies,
@@ -410,6 +410,22 @@ def build_mails() -> list[Mail]:
             "and Wen and Ravi both enjoyed meeting you. We'll keep your profile on file and may "
             "reach out about future openings.\n\n" + MARCUS_SIG,
             reply_to_key="sam-lu-thanks",
+        )
+    )
+
+    # --- Thread E: Brightwater Labs, Site Reliability Engineer -> an interview, thank-you due -
+    add(
+        Mail(
+            "bw-invite",
+            d(11, 3, 11, 20),
+            "Nadia Brooks <nadia.brooks@brightwaterlabs.example>",
+            SAM,
+            "Interview confirmation - Site Reliability Engineer",
+            "Hi Sam,\n\nThanks for speaking with me last week. I'm happy to confirm your "
+            "interview for the Site Reliability Engineer role at Brightwater Labs on Monday, "
+            "November 9 at 9:00 AM ET. You'll meet Tom Reyes, our SRE lead, for an hour on "
+            "Zoom; the link is below.\n\nhttps://brightwaterlabs.example/zoom/sre-loop\n\n"
+            "Best,\nNadia\n\nNadia Brooks\nTalent Partner | Brightwater Labs\n",
         )
     )
 

@@ -20,7 +20,7 @@ import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime
@@ -108,49 +108,74 @@ class AlertService:
         self.template_dir = template_dir
         self.send = sender or notify.send
         self._lock = threading.Lock()
+        self.tracking = TrackingService(config, store, self.clock)
 
     # -- what to say ------------------------------------------------------------
 
     def _local(self, when: datetime) -> str:
         return when.astimezone(self.tz).strftime("%A %d %B at %H:%M")
 
-    def followup_alert(self, followup_id: int) -> Alert | None:
-        """The alert for a follow-up that is still open, or None."""
-        now = self.clock.now()
+    def followup_alert(self, followup_id: int, at: datetime | None = None) -> Alert | None:
+        """The alert for a follow-up that is still open (as of ``at``, default now), or None.
+
+        With ``at``, the follow-up is derived afresh for that time (for previews and
+        planning); without it, the stored row decides.
+        """
+        now = at or self.clock.now()
         with self.store.session() as s:
-            f = s.get(FollowUpRow, followup_id)
-            if f is None or f.state not in ("pending", "snoozed"):
+            row = s.get(FollowUpRow, followup_id)
+            if row is None:
                 return None
-            app = s.get(Application, f.application_pk)
+            app = s.get(Application, row.application_pk)
             if app is None:
                 return None
+            f: Any = row
+            if at is not None:
+                derived = self.tracking.derive_one(s, app, at)
+                f = next((d for d in derived.followups if d.key == row.key), None)
+                if f is None:
+                    return None
+            state = getattr(f.state, "value", f.state)
+            if state not in ("pending", "snoozed"):
+                return None
+            kind = getattr(f.kind, "value", f.kind)
             context = self._draft_context(s, app, f.round_pk)
-            draft = render_draft(f.kind, context, self.template_dir)
-            overdue = f.overdue is not None and f.overdue <= now
-            reason = self._reason(s, f, now)
+            draft = render_draft(kind, context, self.template_dir)
             title, body = render_alert(
-                f.kind,
+                kind,
                 AlertContext(
-                    ref=str(f.id),
+                    ref=str(row.id),
                     contact_name=context.contact_name,
                     company=app.company.name,
                     role=app.role,
-                    reason=reason,
+                    reason=self._reason(s, kind, f.reason, f.round_pk, now),
                     due="now" if f.due <= now else self._local(f.due),
                     overdue_from=self._local(f.overdue) if f.overdue else "",
-                    overdue=overdue,
+                    overdue=f.overdue is not None and f.overdue <= now,
                     draft=draft,
                 ),
                 self.template_dir,
             )
             return Alert(
-                key=f"followup:{f.id}",
-                kind=f.kind,
+                key=f"followup:{row.id}",
+                kind=kind,
                 title=title,
                 body=body,
                 urgent=False,
                 draft=draft,
             )
+
+    def due_alerts(self, at: datetime | None = None) -> list[Alert]:
+        """Every follow-up alert owed as of ``at``: what the daemon would send, sending nothing."""
+        at = at or self.clock.now()
+        data = self.tracking.followups(at)
+        alerts = []
+        for item in data["overdue"] + data["due"]:
+            if item["id"] is not None:
+                alert = self.followup_alert(item["id"], at)
+                if alert is not None:
+                    alerts.append(alert)
+        return alerts
 
     def _when(self, when: datetime, now: datetime) -> str:
         """'today at 15:00', 'yesterday at 15:00', 'on Monday at 15:00', 'on 3 November'."""
@@ -165,13 +190,20 @@ class AlertService:
             return f"on {local:%A} at {clock}"
         return f"on {local.day} {local:%B} at {clock}"
 
-    def _reason(self, s: Any, f: FollowUpRow, now: datetime) -> str:
+    def _reason(self, s: Any, kind: str, reason: str, round_pk: int | None, now: datetime) -> str:
         """Why this is due, in the words of the alert's one line."""
-        if f.kind == "thank_you" and f.round_pk:
-            round_ = s.get(InterviewRound, f.round_pk)
+        if kind == "thank_you" and round_pk:
+            round_ = s.get(InterviewRound, round_pk)
             if round_ is not None:
                 return f"your interview ended {self._when(round_.end, now)}"
-        return re.sub(r"^check-in \d+: ", "", f.reason)
+        reason = re.sub(r"^check-in \d+: ", "", reason)
+        return re.sub(r"\b(\d{4})-(\d{2})-(\d{2})\b", self._iso_day, reason)
+
+    @staticmethod
+    def _iso_day(match: re.Match[str]) -> str:
+        """2026-11-06 -> 'Friday 6 November', as a person writes a date."""
+        day = date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+        return f"{day:%A} {day.day} {day:%B}"
 
     def draft_for(self, followup_id: int) -> Draft:
         """The draft of any follow-up, whatever its state (for 'interviewd draft')."""

@@ -57,6 +57,7 @@ from .tracker.matching import (
     company_domain,
     match_message,
     registrable,
+    role_in,
 )
 from .tracker.rules import derive
 
@@ -211,6 +212,8 @@ class TrackingService:
         message.application_pk = app_pk
         message.match_reason = reason
         message.match_uncertain = uncertain
+        if not message.from_user:
+            self._learn_role(s, app_pk, info)
         if message.message_id:
             known.thread[message.message_id] = app_pk
         if not message.from_user:
@@ -247,6 +250,13 @@ class TrackingService:
         known.applications.append(_app_info(app))
         log.info("new application: %s %s", company.name, app.role)
         return app.id
+
+    @staticmethod
+    def _learn_role(s: Session, app_pk: int, info: MessageInfo) -> None:
+        """An application opened without a role takes the first one its mail names."""
+        app = s.get(Application, app_pk)
+        if app is not None and not app.role:
+            app.role = role_in(info.subject, info.text)[:300]
 
     def _remember_contact(self, s: Session, message: Message, app_pk: int, known: Known) -> None:
         email = message.from_email

@@ -710,6 +710,49 @@ def cmd_alerts_test(args: argparse.Namespace) -> int:
     return 0 if all(r.ok for r in reports) else 1
 
 
+def cmd_alerts_preview(args: argparse.Namespace) -> int:
+    from .service import open_store
+
+    config, _path = _config(args)
+    store = open_store(config)
+    try:
+        at = _when(args.at, config, "--at") if args.at else None
+        alerts = _alert_service(config, store).due_alerts(at)
+    finally:
+        store.close()
+    if args.json:
+        _json_out(
+            [
+                {
+                    "key": a.key,
+                    "kind": a.kind,
+                    "title": a.title,
+                    "body": a.body,
+                    "urgent": a.urgent,
+                    "channels": [
+                        c.name
+                        for c in config.alerts.channels
+                        if a.kind in c.kinds or "all" in c.kinds
+                    ],
+                }
+                for a in alerts
+            ]
+        )
+        return 0
+    if not alerts:
+        print("no alert is due")
+    for a in alerts:
+        print("=" * 78)
+        print(a.title)
+        print("-" * 78)
+        print(a.body.rstrip("\n"))
+    if alerts:
+        print("=" * 78)
+        where = ", ".join(c.name for c in config.alerts.channels) or "no channel configured"
+        print(f"{len(alerts)} alert(s); nothing was sent (channels: {where})")
+    return 0
+
+
 def _channel_checks(send_test: bool) -> Any:
     from .health import CheckResult
     from .notify import check as notify_check
@@ -1065,7 +1108,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     alerts = sub.add_parser("alerts", help="Alert channels.", description="Alert channels.")
     asub = alerts.add_subparsers(
-        dest="alerts_command", metavar="ACTION", required=True, help="test"
+        dest="alerts_command", metavar="ACTION", required=True, help="test or preview"
     )
     p = asub.add_parser(
         "test",
@@ -1073,6 +1116,14 @@ def build_parser() -> argparse.ArgumentParser:
         description="Send a test alert on every configured channel.",
     )
     p.set_defaults(handler=cmd_alerts_test)
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p = asub.add_parser(
+        "preview",
+        help="Print the alerts due now (or --at), drafts included; send nothing.",
+        description="Print the alerts due now (or at --at), drafts included; send nothing.",
+    )
+    p.set_defaults(handler=cmd_alerts_preview)
+    p.add_argument("--at", metavar="WHEN", help="as of this time (default: now)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
 
     p = add("web", cmd_web, "Serve the board in the browser (loopback by default).")
