@@ -67,6 +67,9 @@ lint: $(STAMP)
 bench: $(STAMP) system-deps
 	$(BIN)/python bench/run.py
 
+model: $(STAMP)
+	$(BIN)/interviewd model train
+
 sample-config: $(STAMP)
 	$(BIN)/interviewd config > config/interviewd.example.yaml
 

@@ -272,18 +272,30 @@ def cmd_classify(args: argparse.Namespace) -> int:
     from .errors import ParseError
 
     classifier = _classifier_for(args)
-    failed = 0
-    for path in _eml_paths(args.paths):
+    paths = _eml_paths(args.paths)
+    readable: list[tuple[str, tuple[str, str]]] = []
+    errors: dict[str, str] = {}
+    for path in paths:
         try:
-            subject, text = _read_message(path)
+            readable.append((path, _read_message(path)))
         except ParseError as exc:
-            failed += 1
+            errors[path] = str(exc)
+    # One model call for every readable file: much faster than one call a file.
+    results = dict(
+        zip(
+            (p for p, _ in readable),
+            classifier.classify_many([item for _, item in readable]),
+            strict=True,
+        )
+    )
+    for path in paths:
+        if path in errors:
             if args.json:
-                _json_out({"path": path, "error": str(exc)})
+                _json_out({"path": path, "error": errors[path]})
             else:
-                print(f"{path}\terror: {exc}", file=sys.stderr)
+                print(f"{path}\terror: {errors[path]}", file=sys.stderr)
             continue
-        [result] = classifier.classify_many([(subject, text)])
+        result = results[path]
         if args.json:
             _json_out(
                 {
@@ -296,7 +308,7 @@ def cmd_classify(args: argparse.Namespace) -> int:
         else:
             review = "  (needs review)" if result.needs_review else ""
             print(f"{path}\t{result.label.value}\t{result.confidence:.2f}{review}")
-    return 1 if failed else 0
+    return 1 if errors else 0
 
 
 def cmd_review(args: argparse.Namespace) -> int:

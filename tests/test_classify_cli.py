@@ -1,0 +1,105 @@
+"""`interviewd classify` (the scripts' contract) and label corrections that survive a restart."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from email.message import EmailMessage
+from pathlib import Path
+
+from conftest import interviewd
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def eml(path: Path, subject: str, body: str) -> Path:
+    msg = EmailMessage()
+    msg["From"] = "Dana Whitfield <dana@larkspur.example>"
+    msg["To"] = "sam@example.net"
+    msg["Subject"] = subject
+    msg["Message-ID"] = f"<{path.stem}@example>"
+    msg.set_content(body)
+    path.write_bytes(msg.as_bytes())
+    return path
+
+
+def test_classify_json_contract_on_good_empty_binary_and_missing_files(tmp_path, env):
+    good = eml(
+        tmp_path / "offer.eml",
+        "Offer of employment",
+        "Dear Sam,\n\nWe are delighted to offer you the position of Staff Nurse, starting "
+        "January 5 at a salary of $82,000. Please sign the attached offer letter.\n\nDana",
+    )
+    empty = tmp_path / "empty.eml"
+    empty.write_bytes(b"")
+    binary = tmp_path / "photo.eml"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
+    missing = tmp_path / "missing.eml"
+    env.pop("CREDENTIALS_DIRECTORY", None)  # no config, no secrets, no network needed
+    result = interviewd(
+        "classify", "--json", str(good), str(empty), str(binary), str(missing), env=env
+    )
+    assert result.returncode == 1, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    by_path = {line["path"]: line for line in lines}
+    assert set(by_path) == {str(good), str(empty), str(binary), str(missing)}
+    ok = by_path[str(good)]
+    assert ok["label"] == "offer"
+    assert set(ok["scores"]) == {"scheduling", "feedback", "rejection", "offer", "other"}
+    assert 0 < ok["confidence"] <= 1 and ok["confidence"] == max(ok["scores"].values())
+    assert by_path[str(empty)] == {"path": str(empty), "error": "empty file"}
+    assert "binary" in by_path[str(binary)]["error"]
+    assert by_path[str(missing)]["error"] == "no such file"
+    assert "Traceback" not in result.stderr
+
+
+def test_classify_a_folder_and_standard_input(tmp_path, env):
+    folder = tmp_path / "mail"
+    folder.mkdir()
+    eml(folder / "a.eml", "Interview invitation", "Could you do a phone screen on Tuesday at 2pm?")
+    eml(folder / "b.eml", "Your application", "We have decided not to move forward with you.")
+    result = interviewd("classify", str(folder), env=env)
+    assert result.returncode == 0, result.stderr
+    assert len(result.stdout.splitlines()) == 2
+    raw = (folder / "b.eml").read_text()
+    piped = interviewd("classify", "--json", "-", env=env, input=raw)
+    assert json.loads(piped.stdout)["label"] == "rejection"
+
+
+def test_a_correction_changes_the_label_at_once_and_survives_a_restart(tmp_path, env):
+    maildir = tmp_path / "maildir"
+    shutil.copytree(ROOT / "examples" / "maildir", maildir)
+    config = tmp_path / "c.yaml"
+    config.write_text(
+        f"accounts: [{{name: demo, type: maildir, path: '{maildir}'}}]\n"
+        f"store: {{url: 'sqlite:///{tmp_path}/c.db'}}\n"
+    )
+    assert interviewd("--config", str(config), "sync", "--once", env=env).returncode == 0
+    messages = json.loads(
+        interviewd("--config", str(config), "messages", "--json", "--limit", "100", env=env).stdout
+    )
+    target = next(m for m in messages if m["label"] == "other" and not m["from_user"])
+    result = interviewd("--config", str(config), "label", str(target["id"]), "feedback", env=env)
+    assert result.returncode == 0, result.stderr
+    # A new process (as after a restart) sees the corrected label, kept with certainty.
+    again = json.loads(
+        interviewd("--config", str(config), "messages", "--json", "--limit", "100", env=env).stdout
+    )
+    fixed = next(m for m in again if m["id"] == target["id"])
+    assert (fixed["label"], fixed["confidence"], fixed["needs_review"]) == ("feedback", 1.0, False)
+    # A second sync does not overwrite the user's label.
+    assert interviewd("--config", str(config), "sync", "--once", env=env).returncode == 0
+    after = json.loads(
+        interviewd("--config", str(config), "messages", "--json", "--limit", "100", env=env).stdout
+    )
+    assert next(m for m in after if m["id"] == target["id"])["label"] == "feedback"
+    bad = interviewd("--config", str(config), "label", str(target["id"]), "spam", env=env)
+    assert bad.returncode == 2 and "unknown label 'spam'" in bad.stderr
+
+
+def test_training_with_corrections_writes_a_personal_model_not_the_shipped_one(tmp_path, env):
+    config = tmp_path / "c.yaml"
+    config.write_text(f"accounts: []\nstore: {{url: 'sqlite:///{tmp_path}/c.db'}}\n")
+    result = interviewd("--config", str(config), "model", "train", "--with-corrections", env=env)
+    assert result.returncode == 2
+    assert "no corrections yet" in result.stderr
