@@ -103,3 +103,30 @@ def test_training_with_corrections_writes_a_personal_model_not_the_shipped_one(t
     result = interviewd("--config", str(config), "model", "train", "--with-corrections", env=env)
     assert result.returncode == 2
     assert "no corrections yet" in result.stderr
+
+
+def test_privacy_other_mail_keeps_headers_only_job_mail_keeps_its_text(tmp_path, env):
+    import sqlite3
+
+    maildir = tmp_path / "maildir"
+    shutil.copytree(ROOT / "examples" / "maildir", maildir)
+    config = tmp_path / "c.yaml"
+    config.write_text(
+        f"accounts: [{{name: demo, type: maildir, path: '{maildir}'}}]\n"
+        f"store: {{url: 'sqlite:///{tmp_path}/c.db'}}\n"
+    )
+    assert interviewd("--config", str(config), "sync", "--once", env=env).returncode == 0
+    with sqlite3.connect(tmp_path / "c.db") as db:
+        rows = db.execute(
+            "select label, application_pk, needs_review, match_uncertain, text, text_dropped,"
+            " subject from messages where from_user = 0"
+        ).fetchall()
+    for label, app, review, uncertain, text, dropped, subject in rows:
+        if label == "other" and app is None and not review and not uncertain:
+            assert (text, dropped) == ("", 1), subject
+            assert subject  # headers stay
+        if label in ("scheduling", "feedback", "rejection", "offer"):
+            assert text and not dropped, subject
+        if review:
+            assert text, subject
+    assert any(r[5] for r in rows) and any(not r[5] for r in rows)

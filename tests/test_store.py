@@ -175,3 +175,14 @@ def test_an_unwritable_folder_is_a_clear_error(tmp_path):
     blocker.write_text("")
     with pytest.raises(StoreError, match="cannot create the database folder"):
         Store(f"sqlite:///{blocker}/sub/db.sqlite")
+
+
+def test_a_new_sqlite_database_is_readable_by_its_owner_alone(tmp_path):
+    s = Store(f"sqlite:///{tmp_path}/private/db.sqlite")
+    s.save_batch([item("m1", 1)], account="a", folder="INBOX", uidvalidity=7, highest_uid=1)
+    assert (tmp_path / "private").stat().st_mode & 0o777 == 0o700
+    for name in ("db.sqlite", "db.sqlite-wal"):
+        path = tmp_path / "private" / name
+        if path.exists():
+            assert path.stat().st_mode & 0o077 == 0, name
+    s.close()

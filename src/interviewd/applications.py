@@ -141,6 +141,7 @@ class TrackingService:
             for message in pending:
                 app_pk = self._track(s, message, known)
                 message.tracked = True
+                self._apply_privacy(message)
                 count += 1
                 if app_pk is not None:
                     touched.add(app_pk)
@@ -154,6 +155,21 @@ class TrackingService:
         for app_pk in touched:
             self.recompute(app_pk)
         return TrackResult(count, urgent, touched)
+
+    def _apply_privacy(self, message: Message) -> None:
+        """store.keep_text: mail that is none of interviewd's business keeps headers only.
+
+        Text waiting for review (low confidence or an uncertain match) stays until reviewed.
+        """
+        keep = self.config.store.keep_text
+        if keep == "all" or message.needs_review or message.match_uncertain:
+            return
+        unlinked_other = message.application_pk is None and (
+            message.label == "other" or message.from_user
+        )
+        if keep == "none" or (keep == "job" and unlinked_other):
+            message.text = message.new_text = message.quoted_text = message.signature = ""
+            message.text_dropped = True
 
     def _known(self, s: Session) -> Known:
         known = Known()
@@ -583,7 +599,8 @@ class TrackingService:
                 f"no message {message_ref!r}; 'interviewd messages' lists their numbers"
             )
         keep = self.config.store.keep_text
-        drop = keep == "none" or (keep == "job" and label == "other")
+        unlinked = message.application_pk is None
+        drop = keep == "none" or (keep == "job" and label == "other" and unlinked)
         updated = self.store.set_label(message.id, label, drop_text=drop)
         previous = updated.application_pk
         if label in JOB_LABELS and previous is None:

@@ -21,7 +21,7 @@ from typing import Protocol
 
 from .clock import Clock, SystemClock
 from .config import AccountConfig, Config
-from .domain import Classification, MessageClass
+from .domain import Classification
 from .errors import ParseError, SourceUnavailable
 from .parsing import parse_message
 from .secrets import SecretSpec, resolve, run_secret_command
@@ -147,7 +147,6 @@ class Ingestor:
             ref for i in todo if i.parsed for ref in (i.parsed.in_reply_to, *i.parsed.references)
         }
         known = self.store.known_message_ids(thread_ids)
-        keep = self.config.store.keep_text
         for item, result in zip(todo, results, strict=True):
             parsed = item.parsed
             assert parsed is not None
@@ -161,12 +160,7 @@ class Ingestor:
             )
             item.classification = decision.classification
             item.label_source = decision.source
-            label = decision.classification.label
-            waiting = decision.classification.needs_review
-            # Privacy: mail that is none of interviewd's business keeps headers only.
-            item.drop_text = not waiting and (
-                keep == "none" or (keep == "job" and label is MessageClass.OTHER)
-            )
+            # Privacy (store.keep_text) is applied after tracking, which still reads the text.
 
     def incoming(
         self,

@@ -69,7 +69,11 @@ def create_db_engine(url: str) -> Engine:
         if database and database != ":memory:":
             path = Path(database).expanduser()
             try:
-                path.parent.mkdir(parents=True, exist_ok=True)
+                # Mail is private: the folder and the database are their owner's alone
+                # (SQLite gives its -wal and -shm files the database file's mode).
+                path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+                if not path.exists():
+                    path.touch(mode=0o600)
             except OSError as exc:
                 raise StoreError(
                     f"cannot create the database folder {path.parent}: {exc.strerror}"
