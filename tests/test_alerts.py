@@ -103,7 +103,11 @@ def due_thank_you(tracking: TrackingService, seconds_from_now: float, company: s
         "the new triage workflow",
     )
     followups = tracking.followups(now + timedelta(seconds=seconds_from_now + 1))
-    [item] = [f for f in followups["due"] + followups["coming"] if f["kind"] == "thank_you"]
+    [item] = [
+        f
+        for f in followups["due"] + followups["coming"]
+        if f["kind"] == "thank_you" and f["application_id"] == app
+    ]
     return app, item["id"]
 
 
@@ -221,4 +225,29 @@ def test_draft_is_appended_to_the_drafts_folder_with_the_right_headers(
     assert "\n" not in draft["Subject"]
     assert "Thank" in draft["Subject"] or "thank" in draft.get_content().lower()
     client.logout()
+    store.close()
+
+
+def test_morning_digest_lists_what_is_due_and_goes_out_once(tmp_path, smtp):
+    inbox, port = smtp
+    config = make_config(tmp_path, email_channel(port), "  digest: true\n")
+    store = Store(config.store.url)
+    tracking = TrackingService(config, store)
+    due_thank_you(tracking, -60)
+    due_thank_you(tracking, 3 * 3600, company="Copperleaf")
+    service = AlertService(config, store)
+    alert = service.digest_alert()
+    assert alert is not None and alert.kind == "digest"
+    assert "Due now:" in alert.body and "Larkspur" in alert.body
+    assert "Copperleaf" in alert.body
+    service.deliver(alert)
+    service.deliver(service.digest_alert())
+    assert len(inbox.messages) == 1
+    store.close()
+
+
+def test_no_digest_when_nothing_is_due(tmp_path):
+    config = make_config(tmp_path, apprise_channel())
+    store = Store(config.store.url)
+    assert AlertService(config, store).digest_alert() is None
     store.close()

@@ -165,6 +165,44 @@ class AlertService:
                 draft=draft,
             )
 
+    def digest_alert(self, at: datetime | None = None) -> Alert | None:
+        """The morning digest: what is overdue, due today and coming this week; None if nothing."""
+        at = at or self.clock.now()
+        data = self.tracking.followups(at)
+        local = at.astimezone(self.tz)
+        end_of_day = local.replace(hour=23, minute=59, second=59)
+        week = at + timedelta(days=7)
+        today = [f for f in data["coming"] if datetime.fromisoformat(f["due"]) <= end_of_day]
+        coming = [
+            f for f in data["coming"] if end_of_day < datetime.fromisoformat(f["due"]) <= week
+        ]
+        sections = [
+            ("Overdue", data["overdue"]),
+            ("Due now", data["due"]),
+            ("Due later today", today),
+            ("Coming this week", coming),
+        ]
+        if not any(items for _title, items in sections):
+            return None
+        lines: list[str] = []
+        for title, items in sections:
+            if not items:
+                continue
+            lines.append(f"{title}:")
+            for f in items:
+                ref = f" (interviewd draft {f['id']})" if f["id"] else ""
+                when = self._local(datetime.fromisoformat(f["due"]))
+                kind = f["kind"].replace("_", " ")
+                lines.append(f"  - {kind}, {f['company']}, due {when}{ref}")
+            lines.append("")
+        count = sum(len(items) for _t, items in sections)
+        return Alert(
+            key=f"digest:{local.date().isoformat()}",
+            kind="digest",
+            title=f"interviewd: {count} follow-up(s) overdue, due or coming this week",
+            body="\n".join(lines).rstrip() + "\n",
+        )
+
     def due_alerts(self, at: datetime | None = None) -> list[Alert]:
         """Every follow-up alert owed as of ``at``: what the daemon would send, sending nothing."""
         at = at or self.clock.now()
@@ -493,6 +531,14 @@ def fire_message(message_pk: int) -> None:
         service.deliver(alert)
 
 
+def fire_digest() -> None:
+    """Job: the morning digest."""
+    service = _require()
+    alert = service.digest_alert()
+    if alert is not None:
+        service.deliver(alert)
+
+
 def retry_deliveries() -> None:
     """Job: retry failed deliveries whose backoff is over."""
     _require().retry_due()
@@ -517,6 +563,18 @@ class AlertScheduler:
         self.scheduler.start()
         self.sync_jobs()
         self.scheduler.add_job(self.tick, "interval", seconds=60, id="tick", replace_existing=True)
+        alerts = self.service.config.alerts
+        if alerts.digest:
+            hour, minute = (int(x) for x in alerts.digest_time.split(":"))
+            self.scheduler.add_job(
+                fire_digest,
+                "cron",
+                hour=hour,
+                minute=minute,
+                timezone=self.service.tz,
+                id="digest",
+                replace_existing=True,
+            )
 
     def shutdown(self) -> None:
         if self.scheduler.running:
