@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from imapclient import IMAPClient
+from keyring.backend import KeyringBackend
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -100,3 +101,33 @@ def interviewd(
         timeout=timeout,
         input=input,
     )
+
+
+class MemoryKeyring(KeyringBackend):
+    """A real keyring backend kept in memory (the test machine has no keyring daemon)."""
+
+    priority = 1  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.items: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.items.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.items[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        self.items.pop((service, username), None)
+
+
+@pytest.fixture
+def memory_keyring() -> Iterator[MemoryKeyring]:
+    import keyring
+
+    previous = keyring.get_keyring()
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.set_keyring(previous)

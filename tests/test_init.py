@@ -9,10 +9,9 @@ from pathlib import Path
 
 import keyring
 import pytest
-from keyring.backend import KeyringBackend
 from keyring.backends import fail
 
-from conftest import ALICE, interviewd
+from conftest import ALICE, MemoryKeyring, interviewd
 from interviewd.config import parse_config_file
 from interviewd.errors import InterviewdError, SecretError, UsageError
 from interviewd.health import format_results, run_doctor
@@ -26,34 +25,6 @@ from interviewd.setup_wizard import (
 )
 from servers import Dovecot, free_port
 from test_doctor import build_tiny_model
-
-
-class MemoryKeyring(KeyringBackend):
-    """A real keyring backend kept in memory (the test machine has no keyring daemon)."""
-
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.items: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.items.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.items[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.items.pop((service, username), None)
-
-
-@pytest.fixture
-def memory_keyring() -> Iterator[MemoryKeyring]:
-    previous = keyring.get_keyring()
-    backend = MemoryKeyring()
-    keyring.set_keyring(backend)
-    yield backend
-    keyring.set_keyring(previous)
 
 
 @pytest.fixture

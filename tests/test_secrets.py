@@ -4,40 +4,10 @@ from __future__ import annotations
 
 import sys
 
-import keyring
 import pytest
-from keyring.backend import KeyringBackend
 
 from interviewd.errors import SecretError
 from interviewd.secrets import SecretSpec, resolve
-
-
-class MemoryKeyring(KeyringBackend):
-    """A real keyring backend kept in memory (the test machine has no keyring daemon)."""
-
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.items: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.items.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.items[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.items.pop((service, username), None)
-
-
-@pytest.fixture
-def memory_keyring():
-    previous = keyring.get_keyring()
-    backend = MemoryKeyring()
-    keyring.set_keyring(backend)
-    yield backend
-    keyring.set_keyring(previous)
 
 
 def test_credentials_directory_comes_first(tmp_path, monkeypatch, memory_keyring):
