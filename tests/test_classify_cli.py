@@ -23,6 +23,19 @@ def eml(path: Path, subject: str, body: str) -> Path:
     return path
 
 
+def synced_demo(tmp_path: Path, env: dict[str, str]) -> Path:
+    """The sample Maildir, synced once into a fresh SQLite database; returns the config."""
+    maildir = tmp_path / "maildir"
+    shutil.copytree(ROOT / "examples" / "maildir", maildir)
+    config = tmp_path / "c.yaml"
+    config.write_text(
+        f"accounts: [{{name: demo, type: maildir, path: '{maildir}'}}]\n"
+        f"store: {{url: 'sqlite:///{tmp_path}/c.db'}}\n"
+    )
+    assert interviewd("--config", str(config), "sync", "--once", env=env).returncode == 0
+    return config
+
+
 def test_classify_json_contract_on_good_empty_binary_and_missing_files(tmp_path, env):
     good = eml(
         tmp_path / "offer.eml",
@@ -67,14 +80,7 @@ def test_classify_a_folder_and_standard_input(tmp_path, env):
 
 
 def test_a_correction_changes_the_label_at_once_and_survives_a_restart(tmp_path, env):
-    maildir = tmp_path / "maildir"
-    shutil.copytree(ROOT / "examples" / "maildir", maildir)
-    config = tmp_path / "c.yaml"
-    config.write_text(
-        f"accounts: [{{name: demo, type: maildir, path: '{maildir}'}}]\n"
-        f"store: {{url: 'sqlite:///{tmp_path}/c.db'}}\n"
-    )
-    assert interviewd("--config", str(config), "sync", "--once", env=env).returncode == 0
+    config = synced_demo(tmp_path, env)
     messages = json.loads(
         interviewd("--config", str(config), "messages", "--json", "--limit", "100", env=env).stdout
     )
@@ -108,14 +114,7 @@ def test_training_with_corrections_writes_a_personal_model_not_the_shipped_one(t
 def test_privacy_other_mail_keeps_headers_only_job_mail_keeps_its_text(tmp_path, env):
     import sqlite3
 
-    maildir = tmp_path / "maildir"
-    shutil.copytree(ROOT / "examples" / "maildir", maildir)
-    config = tmp_path / "c.yaml"
-    config.write_text(
-        f"accounts: [{{name: demo, type: maildir, path: '{maildir}'}}]\n"
-        f"store: {{url: 'sqlite:///{tmp_path}/c.db'}}\n"
-    )
-    assert interviewd("--config", str(config), "sync", "--once", env=env).returncode == 0
+    config = synced_demo(tmp_path, env)
     with sqlite3.connect(tmp_path / "c.db") as db:
         rows = db.execute(
             "select label, application_pk, needs_review, match_uncertain, text, text_dropped,"
