@@ -114,7 +114,7 @@ def test_training_with_corrections_writes_a_personal_model_not_the_shipped_one(t
 def test_privacy_other_mail_keeps_headers_only_job_mail_keeps_its_text(tmp_path, env):
     import sqlite3
 
-    config = synced_demo(tmp_path, env)
+    synced_demo(tmp_path, env)
     with sqlite3.connect(tmp_path / "c.db") as db:
         rows = db.execute(
             "select label, application_pk, needs_review, match_uncertain, text, text_dropped,"
