@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from email.message import EmailMessage
 from email.policy import SMTP
-from email.utils import format_datetime
+from email.utils import format_datetime, formataddr
 from pathlib import Path
 from typing import Any
 
@@ -72,7 +72,9 @@ def draft_message(draft: Draft, account: AccountConfig, now: datetime) -> bytes:
     if "@" in sender:
         msg["From"] = sanitize_header(sender)
     if draft.to:
-        msg["To"] = ", ".join(sanitize_header(str(a)) for a in draft.to)
+        msg["To"] = ", ".join(
+            formataddr((sanitize_header(a.name), sanitize_header(a.email))) for a in draft.to
+        )
     msg["Subject"] = sanitize_header(draft.subject)
     msg["Date"] = format_datetime(now)
     if draft.in_reply_to:

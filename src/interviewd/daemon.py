@@ -86,6 +86,7 @@ class AccountWorker(threading.Thread):
         self.stop = stop
         self.clock = clock
         self.status = WorkerStatus(account.name)
+        self._logged_state, self._logged_error = self.status.state, ""
         self.caught_up = threading.Event()
         self.on_progress = on_progress
         self.classifier = classifier
@@ -93,14 +94,24 @@ class AccountWorker(threading.Thread):
         self.backoff = Backoff(config.sync.backoff_initial_seconds, config.sync.backoff_max_seconds)
 
     def _set_state(self, state: str, error: str = "") -> None:
-        changed = (state, error) != (self.status.state, self.status.last_error)
         self.status.state = state
         self.status.last_error = error
-        if not changed:
-            return
+        # Each retry went connecting -> error -> connecting, and both lines were logged
+        # every time (two lines per retry for as long as a server was down), against the
+        # promise to log each change of state once. Compare with what was last *logged*:
+        # the same error again, or connecting and syncing again while it lasts, is not news;
+        # catching up (idle, polling) ends it.
         if error:
-            log.warning("%s: %s (retrying with backoff)", self.account.name, error)
-        else:
+            if error != self._logged_error:
+                self._logged_error = error
+                self._logged_state = state
+                log.warning("%s: %s (retrying with backoff)", self.account.name, error)
+            return
+        if state in ("connecting", "syncing") and self._logged_error:
+            return  # a retry
+        self._logged_error = ""
+        if state != self._logged_state:
+            self._logged_state = state
             log.info("%s: %s", self.account.name, state)
 
     def _progress(self) -> None:
@@ -155,18 +166,23 @@ class AccountWorker(threading.Thread):
             self.account, self.config, self.store, ingestor, clock=self.clock, stop=self.stop
         )
         self._set_state("syncing")
+        watched = self.account.folders[0]
+        # UIDNEXT of the watched folder before each catch-up: mail that arrives after the
+        # catch-up searched the folder but before IDLE starts is already counted in the
+        # EXAMINE that precedes IDLE, so IDLE never reports it, and it waited for the next
+        # renewal (10 minutes by default). A changed UIDNEXT means: catch up again first.
+        seen = mailbox.examine(watched).uidnext
         sync.catch_up(mailbox)
         self.backoff.reset()
         self.caught_up.set()
         self._progress()
-        watched = self.account.folders[0]
         renew = self.config.sync.idle_renew_minutes * 60
         while not self.stop.is_set():
             if mailbox.has_idle:
                 self.status.mode = "idle"
                 self._set_state("idle")
-                mailbox.examine(watched)
-                mailbox.idle_wait(renew, self.stop)
+                if mailbox.examine(watched).uidnext == seen:
+                    mailbox.idle_wait(renew, self.stop)
             else:
                 self.status.mode = "poll"
                 self._set_state("polling")
@@ -176,6 +192,7 @@ class AccountWorker(threading.Thread):
             if self.stop.is_set():
                 break
             # A renewal or a poll that got an answer is real progress.
+            seen = mailbox.examine(watched).uidnext
             sync.catch_up(mailbox)
             self._progress()
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from datetime import datetime
+from email.utils import formataddr
 
 
 class MessageClass(enum.StrEnum):
@@ -44,7 +45,8 @@ class Address:
         return self.email.rpartition("@")[2]
 
     def __str__(self) -> str:
-        return f"{self.name} <{self.email}>" if self.name else self.email
+        # Quoted as RFC 5322 wants: a name with "," or ":" must not read as more recipients.
+        return formataddr((" ".join(self.name.split()), self.email)) if self.name else self.email
 
 
 @dataclass(frozen=True, slots=True)

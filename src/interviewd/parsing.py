@@ -70,7 +70,10 @@ _CALENDAR_SUFFIXES = (".ics", ".ical", ".icalendar", ".vcs")
 _ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?\s]*)\?=")
 _FOLD = re.compile(r"\r?\n[ \t]*")
 _SPACES = re.compile(r"\s+")
+#: C0 and C1 control characters and DEL (whitespace ones are handled by _SPACES).
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _ANGLE_ID = re.compile(r"<\s*([^<>\s]+?)\s*>")
+_ANGLE_ADDRESS = re.compile(r"<\s*([^<>\s@]+@[^<>\s@]+)\s*>")
 _MAILTO = re.compile(r"^\s*mailto:", re.IGNORECASE)
 
 
@@ -142,7 +145,10 @@ def _decode_header(value: object) -> str:
             last_was_word = True
         out.append(text[pos:])
         text = "".join(out)
-    return _clean(_SPACES.sub(" ", text).strip())
+    # Control characters (ESC, BEL, ... raw or from an encoded word) became part of subjects
+    # and names, and so of every terminal line that shows them (`interviewd messages`):
+    # a subject could carry terminal escape sequences. A header value is one line of text.
+    return _clean(_SPACES.sub(" ", _CONTROLS.sub(" ", text)).strip())
 
 
 def _first_id(value: str) -> str:
@@ -182,6 +188,27 @@ def _addresses(pairs: Iterable[Any]) -> tuple[Address, ...]:
             name = ""
         out.append(Address(name=name, email=addr))
     return tuple(out)
+
+
+def _header_addresses(parsed: Any, raw: str | None) -> tuple[Address, ...]:
+    """mail-parser's addresses of a header; when it found none, the header read again.
+
+    mail-parser (through the standard library's strict address parser) gives up on a whole
+    header for one raw control character in a display name, so the message lost its sender.
+    The raw value (encoded words intact, so a decoded ':' or ',' cannot split it) is read
+    again with the control characters blanked.
+    """
+    found = _addresses(parsed)
+    if found or not raw:
+        return found
+    text = _FOLD.sub(" ", _CONTROLS.sub(" ", _unsurrogate(raw) if isinstance(raw, str) else raw))
+    angled = list(_ANGLE_ADDRESS.finditer(text))
+    if len(angled) == 1:  # "any name <addr>", as lenient mail programs read it
+        return _addresses([(text[: angled[0].start()], angled[0].group(1))])
+    try:
+        return _addresses((n, a) for n, a in email.utils.getaddresses([text]) if "@" in a)
+    except Exception:  # the standard library's parser can raise on odd input
+        return ()
 
 
 def _to_utc(value: datetime) -> datetime:
@@ -493,7 +520,7 @@ def _build(raw: bytes, mail: Any, msg: email.message.Message, max_body_chars: in
         defects.append("no From header")
     if "message-id" not in headers:
         defects.append("no Message-ID header")
-    senders = _addresses(mail.from_)
+    senders = _header_addresses(mail.from_, headers.get("from"))
     date_value = _parse_date(mail, headers.get("date"), defects)
 
     text = _body_text(mail, max_body_chars, defects)
@@ -504,9 +531,9 @@ def _build(raw: bytes, mail: Any, msg: email.message.Message, max_body_chars: in
         message_id=_first_id(_decode_header(headers.get("message-id", ""))),
         subject=_decode_header(headers.get("subject", "")),
         sender=senders[0] if senders else None,
-        to=_addresses(mail.to),
-        cc=_addresses(mail.cc),
-        reply_to=_addresses(mail.reply_to),
+        to=_header_addresses(mail.to, headers.get("to")),
+        cc=_header_addresses(mail.cc, headers.get("cc")),
+        reply_to=_header_addresses(mail.reply_to, headers.get("reply-to")),
         date=date_value,
         in_reply_to=_first_id(_decode_header(headers.get("in-reply-to", ""))),
         references=_all_ids(_decode_header(headers.get("references", ""))),

@@ -29,6 +29,7 @@ from .signals import combine
 from .sources.imap import FetchedMessage, ImapMailbox, ImapSettings
 from .sources.maildir import MaildirMailbox
 from .store import IncomingMessage, Store, database_url, default_database_path
+from .textprep import model_text_of_new_text
 
 log = logging.getLogger("interviewd.sync")
 
@@ -86,6 +87,12 @@ def user_addresses(account: AccountConfig) -> frozenset[str]:
 
 
 class MessageClassifier(Protocol):
+    """(subject, body) pairs in, one Classification each out, in order.
+
+    A classifier that also has ``classify_texts(texts)``, taking text already prepared by
+    :func:`interviewd.textprep.model_text` (as TextClassifier does), is given that instead.
+    """
+
     def classify_many(self, items: Iterable[tuple[str, str]]) -> list[Classification]: ...
 
 
@@ -137,9 +144,22 @@ class Ingestor:
         if not todo:
             return
         try:
-            results = self.classifier.classify_many(
-                (i.parsed.subject, i.parsed.text) for i in todo if i.parsed is not None
-            )
+            prepared = getattr(self.classifier, "classify_texts", None)
+            if prepared is not None:
+                # Speed: classify_many would split each body into new text, quotes and
+                # signature again (model_text), which parse_message already did; the model
+                # text built from ParsedMessage.new_text is the same string.
+                results = prepared(
+                    [
+                        model_text_of_new_text(i.parsed.subject, i.parsed.new_text)
+                        for i in todo
+                        if i.parsed is not None
+                    ]
+                )
+            else:
+                results = self.classifier.classify_many(
+                    (i.parsed.subject, i.parsed.text) for i in todo if i.parsed is not None
+                )
         except Exception:  # a model failure must not lose mail: store it unclassified
             log.exception("the classifier failed on a batch; storing it unclassified")
             return

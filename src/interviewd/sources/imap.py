@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import imaplib
+import select
 import socket
 import ssl
 import threading
@@ -276,6 +277,7 @@ class ImapMailbox:
         """
         deadline = time.monotonic() + renew_after
         changed = False
+        closed = ""
         with _errors(self.settings.host):
             self.client.idle()
             self._idling = True
@@ -285,12 +287,28 @@ class ImapMailbox:
                     if remaining <= 0:
                         break
                     responses = self.client.idle_check(timeout=min(tick, remaining))
+                    # imapclient's idle_check swallows EOF and returns nothing, so a server
+                    # that said BYE or hung up (a restart, a shutdown) went unnoticed until
+                    # the next renewal, up to idle_renew_minutes later, while this loop spun
+                    # on a socket that is always readable. Notice it at once instead: a
+                    # readable socket that yields nothing twice is the end of the stream.
+                    if not responses and _readable(self.client):
+                        responses = self.client.idle_check(timeout=0)
+                        if not responses:
+                            closed = "the server closed the connection"
+                            break
+                    closed = _said_bye(responses)
+                    if closed:
+                        break
                     if any(_is_change(r) for r in responses):
                         changed = True
                         break
             finally:
                 self._idling = False
-                self.client.idle_done()
+                if not closed:
+                    self.client.idle_done()
+        if closed:
+            raise SourceUnavailable(f"{self.settings.host}: {closed}")
         return changed
 
 
@@ -306,6 +324,25 @@ def _is_change(response: Any) -> bool:
             b"RECENT",
         )
     )
+
+
+def _readable(client: IMAPClient) -> bool:
+    try:
+        return bool(select.select([client.socket()], [], [], 0)[0])
+    except (OSError, ValueError):  # closed under us: let the next read say so
+        return True
+
+
+def _said_bye(responses: list[Any]) -> str:
+    """The server's BYE (it is going away), as a reason; "" when there is none."""
+    for response in responses:
+        if isinstance(response, tuple) and response and response[0] == b"BYE":
+            words = (
+                w.decode("utf-8", "replace") if isinstance(w, bytes) else str(w)
+                for w in response[1:]
+            )
+            return f"the server closed the connection: BYE {' '.join(words)}".strip()[:200]
+    return ""
 
 
 def _login_reason(exc: BaseException) -> str:

@@ -93,6 +93,25 @@ def create_db_engine(url: str) -> Engine:
     return engine
 
 
+def _atomic_sqlite_engine(engine: Engine) -> Engine:
+    """An engine whose transactions really wrap DDL, for migrations on SQLite.
+
+    pysqlite commits before every DDL statement, so a kill -9 in the middle of a
+    migration would leave half a schema and no version row. Here SQLAlchemy emits
+    BEGIN IMMEDIATE itself (the recipe of its SQLite dialect docs), so a migration is
+    all or nothing. Normal work keeps pysqlite's behaviour, which waits for locks better.
+    """
+    atomic = create_engine(engine.url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+
+    def connect(dbapi_connection: Any, record: Any) -> None:
+        _sqlite_pragmas(dbapi_connection, record)
+        dbapi_connection.isolation_level = None
+
+    event.listen(atomic, "connect", connect)
+    event.listen(atomic, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+    return atomic
+
+
 def _alembic_config() -> AlembicConfig:
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(MIGRATIONS))
@@ -114,9 +133,15 @@ def migrate(engine: Engine) -> None:
         if current_revision(engine) == head_revision():
             return
         cfg = _alembic_config()
-        with engine.begin() as conn:
-            cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "head")
+        sqlite = engine.dialect.name == "sqlite"
+        target = _atomic_sqlite_engine(engine) if sqlite else engine
+        try:
+            with target.begin() as conn:
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, "head")
+        finally:
+            if sqlite:
+                target.dispose()
     except OperationalError as exc:
         raise StoreError(
             f"cannot use database {redact_url(str(engine.url))}: {_first_line(exc.orig)}"

@@ -8,6 +8,8 @@ crash at any moment loses nothing and repeats nothing.
 from __future__ import annotations
 
 import dataclasses
+import logging
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,6 +25,11 @@ from ..domain import CalendarEvent, Classification, ParsedMessage
 from ..errors import StoreError
 from .db import create_db_engine, migrate, redact_url
 from .models import LabelCorrection, Message, MessageLocation, SyncState
+
+log = logging.getLogger("interviewd.store")
+
+#: A batch that has waited this long for the database is reported while the wait goes on.
+SLOW_WRITE_SECONDS = 2.0
 
 
 @dataclass(slots=True)
@@ -189,7 +196,7 @@ class Store:
         """Store a batch and advance the folder's high-water mark, in one transaction."""
         stored = located = quarantined = 0
         now = self.clock.now()
-        with self.session() as s:
+        with self._reported_if_slow(len(items)), self.session() as s:
             identities = {item.identity for item in items}
             existing: dict[str, int] = {}
             for i in range(0, len(identities), 500):
@@ -248,6 +255,31 @@ class Store:
                 state.uidvalidity = uidvalidity
                 state.highest_uid = max(state.highest_uid, highest_uid)
         return SaveResult(stored=stored, located=located, quarantined=quarantined)
+
+    @contextmanager
+    def _reported_if_slow(self, count: int) -> Iterator[None]:
+        """Say so when a write waits on the database (another process's lock, a slow disk).
+
+        SQLite waits up to its busy timeout (30 s) for a lock, silently: mail seemed not to
+        arrive and nothing said why. The wait goes on; the log now tells what holds it up.
+        """
+        timer = threading.Timer(
+            SLOW_WRITE_SECONDS,
+            log.warning,
+            args=(
+                "database %s: storing %d message(s) has waited %g s: the database is busy or "
+                "locked by another process; still waiting",
+                redact_url(self.url),
+                count,
+                SLOW_WRITE_SECONDS,
+            ),
+        )
+        timer.daemon = True
+        timer.start()
+        try:
+            yield
+        finally:
+            timer.cancel()
 
     def count_messages(self, status: str | None = None) -> int:
         with self.session() as s:

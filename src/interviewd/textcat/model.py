@@ -182,17 +182,29 @@ class TextClassifier:
 
     def classify(self, subject: str, body: str) -> Classification:
         """Classify one message (``body`` is the whole plain-text body)."""
-        return self._result(self.nlp(model_text(subject, body)).cats)
+        return self.classify_texts([model_text(subject, body)])[0]
 
     def classify_many(
         self, items: Iterable[tuple[str, str]], batch_size: int = DEFAULT_BATCH_SIZE
     ) -> list[Classification]:
         """Classify (subject, body) pairs in batches, in order."""
-        texts = (model_text(subject, body) for subject, body in items)
-        return [self._result(doc.cats) for doc in self.nlp.pipe(texts, batch_size=batch_size)]
+        return self.classify_texts(
+            [model_text(subject, body) for subject, body in items], batch_size
+        )
 
     def classify_texts(
         self, texts: Iterable[str], batch_size: int = DEFAULT_BATCH_SIZE
     ) -> list[Classification]:
-        """Classify texts that already went through :func:`model_text`."""
-        return [self._result(doc.cats) for doc in self.nlp.pipe(texts, batch_size=batch_size)]
+        """Classify texts that already went through :func:`model_text`.
+
+        A text with no words is answered without the model: batched with others, a doc
+        with no tokens makes thinc's bag-of-words layer fail the whole batch.
+        """
+        texts = list(texts)
+        results: list[Classification | None] = [None] * len(texts)
+        wordy = [i for i, text in enumerate(texts) if _WORD.search(text)]
+        docs = self.nlp.pipe((texts[i] for i in wordy), batch_size=batch_size)
+        for i, doc in zip(wordy, docs, strict=True):
+            results[i] = self._result(doc.cats)
+        empty = self._result({})
+        return [r if r is not None else empty for r in results]
