@@ -9,6 +9,7 @@ the same answer as if things had happened in order.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 import zoneinfo
@@ -229,7 +230,7 @@ class TrackingService:
         message.match_reason = reason
         message.match_uncertain = uncertain
         if not message.from_user:
-            self._learn_role(s, app_pk, info)
+            self._learn_role(s, app_pk, info, known)
         if message.message_id:
             known.thread[message.message_id] = app_pk
         if not message.from_user:
@@ -268,11 +269,21 @@ class TrackingService:
         return app.id
 
     @staticmethod
-    def _learn_role(s: Session, app_pk: int, info: MessageInfo) -> None:
+    def _learn_role(s: Session, app_pk: int, info: MessageInfo, known: Known) -> None:
         """An application opened without a role takes the first one its mail names."""
+        index = next((i for i, a in enumerate(known.applications) if a.pk == app_pk), None)
+        if index is not None and known.applications[index].role:
+            return  # known already: no query (a get would flush the session every message)
+        role = role_in(info.subject, info.text)[:300]
+        if not role:
+            return
         app = s.get(Application, app_pk)
         if app is not None and not app.role:
-            app.role = role_in(info.subject, info.text)[:300]
+            app.role = role
+            if index is not None:
+                known.applications[index] = dataclasses.replace(
+                    known.applications[index], role=role
+                )
 
     def _remember_contact(self, s: Session, message: Message, app_pk: int, known: Known) -> None:
         email = message.from_email

@@ -22,6 +22,7 @@ date in the configured zone. Readings chosen where English is vague:
 
 from __future__ import annotations
 
+import bisect
 import re
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo
@@ -162,9 +163,11 @@ def _relative_dates(text: str, base: date, rules: FollowupConfig) -> list[tuple[
             out.append((m.start(), m.end(), value))
 
     flags = re.IGNORECASE
+    # Speed: each idiom's pattern runs only when a word it needs is in the text at all.
+    low = text.lower()
     for m in re.finditer(
         r"\bwithin\s+(?:the\s+next\s+)?(\w+)\s+(business|working|calendar)?\s*(days?|weeks?)\b",
-        text,
+        text if "within" in low else "",
         flags,
     ):
         n = _number(m[1])
@@ -174,19 +177,22 @@ def _relative_dates(text: str, base: date, rules: FollowupConfig) -> list[tuple[
             add(m, cal.add_business_days(base, n, rules))
         else:
             add(m, base + timedelta(days=n * (7 if m[3].lower().startswith("week") else 1)))
-    for m in re.finditer(r"\b(?:in|within)\s+(?:a|one|1)\s+week\b", text, flags):
+    weeks = text if "week" in low else ""
+    for m in re.finditer(r"\b(?:in|within)\s+(?:a|one|1)\s+week\b", weeks, flags):
         add(m, base + timedelta(days=7))
     for m in re.finditer(
-        r"\b(early|mid|middle of|late|end of|the end of)\s+next\s+week\b", text, flags
+        r"\b(early|mid|middle of|late|end of|the end of)\s+next\s+week\b", weeks, flags
     ):
         wd = {"early": 1, "mid": 2, "middle of": 2}.get(m[1].lower(), 4)
         add(m, _week_day(base, wd, 1))
-    for m in re.finditer(r"\b(?:the\s+)?end\s+of\s+(?:this|the)\s+week\b", text, flags):
+    for m in re.finditer(r"\b(?:the\s+)?end\s+of\s+(?:this|the)\s+week\b", weeks, flags):
         add(m, _week_day(base, 4, 0 if base.weekday() < 4 else 1))
-    for m in re.finditer(r"\b(?:the\s+)?end\s+of\s+(?:this|the)\s+month\b", text, flags):
+    months = text if "month" in low else ""
+    for m in re.finditer(r"\b(?:the\s+)?end\s+of\s+(?:this|the)\s+month\b", months, flags):
         first_next = (base.replace(day=1) + timedelta(days=32)).replace(day=1)
         add(m, first_next - timedelta(days=1))
-    for m in re.finditer(rf"\b(next|this|coming)?\s*({_WD})(?![\w])", text, flags):
+    days = text if any(d in low for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")) else ""
+    for m in re.finditer(rf"\b(?:(next|this|coming)\s+)?({_WD})(?!\w)", days, flags):
         wd = _weekday_index(m[2])
         if wd is None:
             continue
@@ -197,7 +203,7 @@ def _relative_dates(text: str, base: date, rules: FollowupConfig) -> list[tuple[
             add(m, _week_day(base, wd, 0))
         else:
             add(m, _next_weekday(base, wd))
-    for m in re.finditer(r"\b(?:sometime\s+|some\s+time\s+)?next\s+week\b", text, flags):
+    for m in re.finditer(r"\b(?:sometime\s+|some\s+time\s+)?next\s+week\b", weeks, flags):
         add(m, _week_day(base, 4, 1))
     for m in re.finditer(r"\btomorrow\b", text, flags):
         add(m, base + timedelta(days=1))
@@ -252,29 +258,38 @@ _DATE_LEAD = re.compile(
 )
 
 
-def _clause_before(text: str, pos: int) -> str:
-    start = 0
-    for m in _CLAUSE_SPLIT.finditer(text, 0, pos):
-        start = m.end()
-    return text[start:pos]
+_SENTENCE_SPLIT = re.compile(r"[.!?\n]+(?=\s|$)")
 
 
-def _sentence_before(text: str, pos: int) -> str:
-    start = 0
-    for m in re.finditer(r"[.!?\n]+(?=\s|$)", text[:pos]):
-        start = m.end()
-    return text[start:pos]
+def _clause_before(text: str, pos: int, ends: list[int] | None = None) -> str:
+    """The clause that ends at ``pos``; ``ends`` are the split ends, found once per text."""
+    if ends is None:
+        ends = [m.end() for m in _CLAUSE_SPLIT.finditer(text)]
+    i = bisect.bisect_right(ends, pos) - 1
+    return text[ends[i] if i >= 0 else 0 : pos]
+
+
+def _sentence_before(text: str, pos: int, ends: list[int] | None = None) -> str:
+    if ends is None:
+        ends = [m.end() for m in _SENTENCE_SPLIT.finditer(text)]
+    i = bisect.bisect_right(ends, pos) - 1
+    return text[ends[i] if i >= 0 else 0 : pos]
 
 
 def promised_date(text: str, sent_at: datetime, tz: ZoneInfo, rules: FollowupConfig) -> date | None:
     """The employer's own date for a decision or next step, or None when there is none
     (or when it cannot be read with confidence). Deadlines asked of the candidate
     ("let us know your availability by Friday") are never promises."""
+    # Speed: a date is a promise only next to promise words; most mail has none at all.
+    if not _PROMISE.search(text):
+        return None
     base = cal.local_date(sent_at, tz)
     found: set[date] = set()
+    clause_ends = [m.end() for m in _CLAUSE_SPLIT.finditer(text)]
+    sentence_ends = [m.end() for m in _SENTENCE_SPLIT.finditer(text)]
     for start, _end, value in _all_dates(text, base, rules):
-        clause = _clause_before(text, start)
-        sentence = _sentence_before(text, start)
+        clause = _clause_before(text, start, clause_ends)
+        sentence = _sentence_before(text, start, sentence_ends)
         if _CANDIDATE_TASK.search(clause):
             continue
         if not _PROMISE.search(clause) and (
