@@ -368,7 +368,7 @@ class Daemon:
         self.start()
         log.info("watching %d account(s)", len(self.workers))
         last_beat = 0.0
-        while not self.stop.wait(1.0):
+        while not self.stop.wait(0.2):  # short: READY goes out soon after the catch-up
             if not self.ready_sent and all(w.caught_up.is_set() for w in self.workers):
                 sdnotify.ready(f"watching {len(self.workers)} account(s)")
                 self.ready_sent = True

@@ -34,7 +34,8 @@ def notify(state: str) -> bool:
     try:
         with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC) as sock:
             sock.connect(address)
-            sock.sendall(state.encode())
+            # Never block: a listener that stopped reading must not hang an account thread.
+            sock.send(state.encode(), socket.MSG_DONTWAIT)
     except OSError as exc:
         log.debug("sd_notify %r failed: %s", state.split("\n", 1)[0], exc)
         return False
