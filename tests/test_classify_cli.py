@@ -129,3 +129,38 @@ def test_privacy_other_mail_keeps_headers_only_job_mail_keeps_its_text(tmp_path,
         if review:
             assert text, subject
     assert any(r[5] for r in rows) and any(not r[5] for r in rows)
+
+
+def test_draft_uses_the_template_beside_the_config_given_with_config(tmp_path, env):
+    config = tmp_path / "conf" / "c.yaml"
+    (tmp_path / "conf" / "templates").mkdir(parents=True)
+    config.write_text(f"timezone: UTC\naccounts: []\nstore: {{url: 'sqlite:///{tmp_path}/t.db'}}\n")
+    (tmp_path / "conf" / "templates" / "thank_you.txt.j2").write_text(
+        "Subject: My own thanks, {{ company }}\n\nHello from my own template.\n"
+    )
+    added = interviewd(
+        "--config",
+        str(config),
+        "interview",
+        "add",
+        "--company",
+        "Acme",
+        "--role",
+        "Analyst",
+        "--at",
+        "2026-01-05 10:00",
+        "--json",
+        env=env,
+    )
+    assert added.returncode == 0, added.stderr
+    listed = json.loads(
+        interviewd(
+            "--config", str(config), "followups", "--json", "--at", "2026-01-06 12:00", env=env
+        ).stdout
+    )
+    [item] = [f for f in listed["due"] + listed["overdue"] if f["kind"] == "thank_you"]
+    draft = interviewd("--config", str(config), "draft", str(item["id"]), "--json", env=env)
+    assert draft.returncode == 0, draft.stderr
+    body = json.loads(draft.stdout)
+    assert body["subject"] == "My own thanks, Acme"
+    assert "Hello from my own template." in body["body"]

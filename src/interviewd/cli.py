@@ -600,10 +600,10 @@ def cmd_note(args: argparse.Namespace) -> int:
     return 0
 
 
-def _alert_service(config: Config, store: Any) -> Any:
+def _alert_service(config: Config, store: Any, config_path: Path) -> Any:
     from .alerts import AlertService
 
-    return AlertService(config, store, template_dir=_template_dir(args_config=None))
+    return AlertService(config, store, template_dir=_template_dir(str(config_path)))
 
 
 def _template_dir(args_config: str | None) -> Path | None:
@@ -674,10 +674,10 @@ def _snooze(text: str) -> Any:
 def cmd_draft(args: argparse.Namespace) -> int:
     from .service import open_store
 
-    config, _path = _config(args)
+    config, path = _config(args)
     store = open_store(config)
     try:
-        draft = _alert_service(config, store).draft_for(args.id)
+        draft = _alert_service(config, store, path).draft_for(args.id)
     finally:
         store.close()
     if args.json:
@@ -704,12 +704,12 @@ def cmd_draft(args: argparse.Namespace) -> int:
 def cmd_alerts_test(args: argparse.Namespace) -> int:
     from .service import open_store
 
-    config, _path = _config(args)
+    config, path = _config(args)
     if not config.alerts.channels:
         raise UsageError("no alert channel configured; add one under alerts.channels")
     store = open_store(config)
     try:
-        service = _alert_service(config, store)
+        service = _alert_service(config, store, path)
         alert = service.test_alert()
         reports = [service._deliver_one(alert, c) for c in config.alerts.channels]
     finally:
@@ -725,11 +725,11 @@ def cmd_alerts_test(args: argparse.Namespace) -> int:
 def cmd_alerts_preview(args: argparse.Namespace) -> int:
     from .service import open_store
 
-    config, _path = _config(args)
+    config, path = _config(args)
     store = open_store(config)
     try:
         at = _when(args.at, config, "--at") if args.at else None
-        alerts = _alert_service(config, store).due_alerts(at)
+        alerts = _alert_service(config, store, path).due_alerts(at)
     finally:
         store.close()
     if args.json:
@@ -765,7 +765,7 @@ def cmd_alerts_preview(args: argparse.Namespace) -> int:
     return 0
 
 
-def _channel_checks(send_test: bool) -> Any:
+def _channel_checks() -> Any:
     from .health import CheckResult
     from .notify import check as notify_check
 
@@ -786,23 +786,20 @@ def _channel_checks(send_test: bool) -> Any:
                 )
         return results
 
-    del send_test
     return checks
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
     from .health import format_results, run_doctor
 
-    config, _path = _config(args)
-    results = run_doctor(
-        config, send_test=args.send_test, channel_checks=_channel_checks(args.send_test)
-    )
+    config, path = _config(args)
+    results = run_doctor(config, send_test=args.send_test, channel_checks=_channel_checks())
     if args.send_test and config.alerts.channels:
         from .service import open_store
 
         store = open_store(config)
         try:
-            service = _alert_service(config, store)
+            service = _alert_service(config, store, path)
             alert = service.test_alert()
             from .health import CheckResult
 
