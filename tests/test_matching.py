@@ -46,7 +46,8 @@ KNOWN = Known(
 
 def test_thread_wins_over_everything():
     m = match_message(msg("dana@larkspurhealth.org", thread=("t1@acmerobotics.com",)), KNOWN)
-    assert (m.application_pk, m.certain, m.reason) == (10, True, "same thread")
+    assert (m.application_pk, m.certain, m.reason, m.by_thread) == (10, True, "same thread", True)
+    assert not match_message(msg("dana@larkspurhealth.org"), KNOWN).by_thread
 
 
 def test_known_contact():
@@ -66,6 +67,20 @@ def test_webmail_never_identifies_a_company():
 def test_ats_relay_display_name():
     m = match_message(msg("no-reply@greenhouse.io", "Acme Robotics via Greenhouse"), KNOWN)
     assert (m.application_pk, m.reason) == (10, "sent on behalf of Acme Robotics")
+
+
+def test_a_relay_naming_an_unknown_company_is_a_new_application():
+    # The role matches Acme's application, but the relay says whose mail this is.
+    m = match_message(
+        msg(
+            "no-reply@greenhouse-mail.io",
+            "Granite Labs Recruiting",
+            subject="Thank you for applying to Granite Labs",
+            text="Thank you for applying for the Data Analyst position at Granite Labs.",
+        ),
+        KNOWN,
+    )
+    assert (m.application_pk, m.company_name, m.role) == (None, "Granite Labs", "Data Analyst")
 
 
 def test_company_named_in_the_text():

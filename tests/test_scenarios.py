@@ -341,6 +341,39 @@ def test_newsletters_and_job_alerts_open_nothing(tl):
     assert tl.board(local(2026, 11, 2, 9)) == []
 
 
+def test_an_employers_newsletter_is_not_attached_to_the_application(tl):
+    invite(tl, day=5)
+    news = tl.mail(
+        local(2026, 11, 3, 7),
+        "Larkspur Health News <news@larkspurhealth.org>",
+        "Larkspur Health this month: our new cardiac wing",
+        "Read about our new cardiac wing, the volunteer of the month and the autumn fun run.",
+        headers={"List-Unsubscribe": "<https://larkspurhealth.org/unsubscribe>"},
+    )
+    tl.sync(local(2026, 11, 3, 8))
+    [row] = tl.board(local(2026, 11, 3, 8))
+    assert row.company == "Larkspur Health"
+    [message] = [m for m in tl.store.recent_messages(10) if m.message_id == news]
+    assert (message.label, message.application_pk) == ("other", None)
+
+
+def test_job_mail_from_webmail_naming_no_company_waits_in_review(tl):
+    friendly = tl.mail(
+        local(2026, 11, 2, 9),
+        "Jo Smith <jo.smith1987@gmail.com>",
+        "Interview invitation",
+        "Hi Sam,\n\nI would like to schedule a 30-minute interview with you for the Data "
+        "Analyst role. Are you available on Thursday at 2pm ET? Please let me know a time "
+        "that works.\n\nThanks,\nJo",
+    )
+    tl.sync(local(2026, 11, 2, 10))
+    [message] = [m for m in tl.store.recent_messages(10) if m.message_id == friendly]
+    assert message.label == "scheduling"  # the case under test: job mail by its label
+    assert tl.board(local(2026, 11, 2, 10)) == []  # no application called "Jo Smith"
+    assert [m.message_id for m in tl.store.review_queue()] == [friendly]
+    assert message.match_reason == "no company found in this mail"
+
+
 def test_quiet_hours_delay_the_alert_not_the_due_time(tl):
     invite(tl, day=5, hour=22 - 1)  # 21:00-22:00: due at 22:00 the next day, in quiet hours
     tl.sync(local(2026, 11, 2, 11))

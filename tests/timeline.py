@@ -87,6 +87,7 @@ class Timeline:
         reply_to: str = "",
         calendar: str = "",
         sent: bool = False,
+        headers: dict[str, str] | None = None,
     ) -> str:
         n = next(self._ids)
         msgid = f"m{n}@timeline.test"
@@ -99,6 +100,8 @@ class Timeline:
         if reply_to:
             msg["In-Reply-To"] = f"<{reply_to}>"
             msg["References"] = f"<{reply_to}>"
+        for name, value in (headers or {}).items():
+            msg[name] = value
         msg.set_content(body)
         if calendar:
             msg.add_alternative(calendar, subtype="calendar", params={"method": "REQUEST"})

@@ -214,11 +214,28 @@ class TrackingService:
             from_user=message.from_user,
         )
         match = match_message(info, known)
+        if (
+            label == "other"
+            and message.is_bulk
+            and not (message.from_user or acknowledgment or match.by_thread)
+        ):
+            # A newsletter or notification from an employer's domain (or a relay) belongs to
+            # no application unless it answers one of its threads.
+            return None
         app_pk = match.application_pk
         if app_pk is None:
             # Only the employer's own job mail (or an acknowledgment) opens an application;
-            # an unmatched newsletter or your own unmatched mail opens nothing.
-            if not (employer_job or acknowledgment):
+            # an unmatched newsletter or your own unmatched mail opens nothing, and neither
+            # does a label the model is unsure of: it waits in review, and the user's label
+            # tracks it again.
+            if not (employer_job or acknowledgment) or message.needs_review:
+                return None
+            if not match.company_name:
+                # Webmail with no company named anywhere: a friend's "are you free on
+                # Saturday?" must not become an application named after them. Review lists it;
+                # attaching it there (or `interview add`) tracks it.
+                message.match_uncertain = True
+                message.match_reason = "no company found in this mail"
                 return None
             app_pk = self._open_application(s, message, match, known, acknowledgment)
             reason, uncertain = "opened a new application", False

@@ -160,6 +160,8 @@ class Match:
     company_name: str = ""
     company_domain: str = ""
     role: str = ""
+    #: Matched by In-Reply-To/References (the strongest evidence there is).
+    by_thread: bool = False
 
 
 @dataclass(slots=True)
@@ -255,7 +257,7 @@ def match_message(message: MessageInfo, known: Known) -> Match:
     # 1. the thread
     for ref in message.thread_ids:
         if ref in known.thread:
-            return Match(known.thread[ref], "same thread", certain=True)
+            return Match(known.thread[ref], "same thread", certain=True, by_thread=True)
     # 2. a known contact
     for address in message.counterpart_emails:
         if address in known.contacts:
@@ -280,6 +282,31 @@ def match_message(message: MessageInfo, known: Known) -> Match:
         picked = _pick(hits, message, f"sent on behalf of {relay}") if hits else None
         if picked:
             return picked
+    if not relay:
+        picked = _by_text(message, known)
+        if picked:
+            return picked
+    # (A relay that names a company not known yet is about that company: a new application.)
+    # Nothing: what a new application would be.
+    domain = next((company_domain(a) for a in message.counterpart_emails if company_domain(a)), "")
+    name = relay or (
+        company_name_in_text(domain, f"{message.subject}\n{message.from_name}\n{message.text}")
+        or company_name_from_domain(domain)
+        if domain
+        else ""
+    )
+    return Match(
+        None,
+        "no match",
+        certain=False,
+        company_name=name,
+        company_domain=registrable(domain) if domain else "",
+        role=role_in(message.subject, message.text),
+    )
+
+
+def _by_text(message: MessageInfo, known: Known) -> Match | None:
+    """Steps 4b and 5: the company named in the text, else the role (see match_message)."""
     haystack = normalise(f"{message.subject} {message.text[:3000]}")
     named = [
         a
@@ -299,22 +326,7 @@ def match_message(message: MessageInfo, known: Known) -> Match:
         hits = [a for a in known.applications if a.role and normalise(a.role) == normalise(role)]
         if len(hits) == 1:
             return Match(hits[0].pk, f"names the role {role}", certain=False)
-    # Nothing: what a new application would be.
-    domain = sender_domain
-    name = relay or (
-        company_name_in_text(domain, f"{message.subject}\n{message.from_name}\n{message.text}")
-        or company_name_from_domain(domain)
-        if domain
-        else ""
-    )
-    return Match(
-        None,
-        "no match",
-        certain=False,
-        company_name=name,
-        company_domain=registrable(domain) if domain else "",
-        role=role,
-    )
+    return None
 
 
 def _names(company: CompanyInfo) -> list[str]:
