@@ -487,3 +487,23 @@ def test_a_label_correction_changes_the_clocks(tl):
     [row] = tl.board(local(2026, 11, 9, 12))
     tl.tracking.recompute(row.application_pk)
     assert tl.status(local(2026, 11, 9, 12), "Larkspur Health") == "rejected"
+
+
+def test_pending_mail_is_tracked_in_chunks(tl, monkeypatch):
+    from interviewd import applications
+
+    monkeypatch.setattr(applications, "TRACK_CHUNK", 2)
+    invite(tl, day=5)
+    for n in range(4):
+        tl.mail(
+            local(2026, 11, 3, 9 + n),
+            "Career Weekly <news@careerweekly.example>",
+            f"Issue {n}",
+            "This week: interview tips.",
+        )
+    tl.sync(local(2026, 11, 3, 14))
+    assert [(r.company, r.status) for r in tl.board(local(2026, 11, 3, 14))] == [
+        ("Larkspur Health", "scheduled")
+    ]
+    assert all(m.tracked for m in tl.store.recent_messages(10))
+    assert len(tl.store.recent_messages(10)) == 5

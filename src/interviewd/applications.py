@@ -13,12 +13,12 @@ import dataclasses
 import logging
 import re
 import zoneinfo
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import Select, delete, or_, select
 from sqlalchemy.orm import Session
 
 from .clock import Clock, SystemClock
@@ -66,6 +66,9 @@ log = logging.getLogger("interviewd.tracking")
 
 JOB_LABELS = frozenset({"scheduling", "feedback", "rejection", "offer"})
 NO_REPLY = re.compile(r"(no-?reply|do-?not-?reply|notifications?|mailer-daemon|bounce)", re.I)
+#: Pending messages read at once by process_new_messages (bounds its memory on a big sync).
+TRACK_CHUNK = 500
+
 ACKNOWLEDGMENT = re.compile(
     r"\b(we(?:'ve| have)? received your application|thank(?:s| you) for (?:applying|your "
     r"application|your interest in)|application (?:received|submitted|confirmation))\b",
@@ -130,16 +133,20 @@ class TrackingService:
         urgent: list[int] = []
         recent = self.clock.now() - URGENT_WINDOW
         count = 0
+        pending = (
+            select(Message)
+            .where(Message.tracked.is_(False), Message.status == "ok")
+            .order_by(Message.date.asc().nulls_last(), Message.id.asc())
+            .limit(TRACK_CHUNK)
+        )
         with self.store.session() as s:
-            pending = list(
-                s.scalars(
-                    select(Message)
-                    .where(Message.tracked.is_(False), Message.status == "ok")
-                    .order_by(Message.date.asc().nulls_last(), Message.id.asc())
-                )
-            )
+            # The session's identity map holds objects weakly: pinning the applications and
+            # companies makes each message's get() a dictionary hit, not a query and a flush.
+            s.info["pinned"] = [*s.scalars(select(Application)), *s.scalars(select(Company))]
             known = self._known(s)
-            for message in pending:
+            # In chunks, so a first sync of 100,000 messages never holds them all at once:
+            # each query flushes the chunk before (now tracked), which then drops out of it.
+            for message in _chunked(s, pending):
                 app_pk = self._track(s, message, known)
                 message.tracked = True
                 self._apply_privacy(message)
@@ -281,6 +288,7 @@ class TrackingService:
         s.add(app)
         s.flush()
         s.refresh(app)
+        s.info.setdefault("pinned", []).extend((company, app))
         known.applications.append(_app_info(app))
         log.info("new application: %s %s", company.name, app.role)
         return app.id
@@ -336,9 +344,7 @@ class TrackingService:
         if label != "scheduling":
             return
         duration = timedelta(minutes=self.config.followups.default_interview_minutes)
-        rounds = list(
-            s.scalars(select(InterviewRound).where(InterviewRound.application_pk == app_pk))
-        )
+        rounds = _rounds_of(s, app_pk)
         events = message.calendar or []
         handled = False
         for event in events:
@@ -399,21 +405,21 @@ class TrackingService:
         if upcoming and (extract.mentions_reschedule(text) or upcoming[0].start == start):
             upcoming[0].start, upcoming[0].end = start, end
             return
-        s.add(
-            InterviewRound(
-                application_pk=app_pk,
-                start=start,
-                end=end,
-                kind="",
-                interviewers=[],
-                location="",
-                calendar_uid="",
-                calendar_sequence=0,
-                scheduled_at=when,
-                source_message_pk=message.id,
-                notes="",
-            )
+        round_ = InterviewRound(
+            application_pk=app_pk,
+            start=start,
+            end=end,
+            kind="",
+            interviewers=[],
+            location="",
+            calendar_uid="",
+            calendar_sequence=0,
+            scheduled_at=when,
+            source_message_pk=message.id,
+            notes="",
         )
+        s.add(round_)
+        rounds.append(round_)
 
     # -- derivation ---------------------------------------------------------
 
@@ -882,3 +888,26 @@ def _fill_followup(row: FollowUpRow, f: FollowUp, now: datetime) -> None:
     row.updated_at = now
     if f.state is FollowUpState.PENDING:
         row.closed_at = None
+
+
+def _rounds_of(s: Session, app_pk: int) -> list[InterviewRound]:
+    """An application's rounds, read once per session and kept up to date by the caller (who
+    appends the rounds it adds): one query per application, not one flush per message."""
+    cache: dict[int, list[InterviewRound]] = s.info.setdefault("rounds", {})
+    if app_pk not in cache:
+        cache[app_pk] = list(
+            s.scalars(select(InterviewRound).where(InterviewRound.application_pk == app_pk))
+        )
+    return cache[app_pk]
+
+
+def _chunked(s: Session, query: Select[tuple[Message]]) -> Iterator[Message]:
+    """The rows of ``query`` (which must leave out the rows already handled) chunk by chunk."""
+    while True:
+        chunk = list(s.scalars(query))
+        if not chunk:
+            return
+        yield from chunk
+        s.flush()
+        if any(not m.tracked for m in chunk):  # the caller must mark each one it handled
+            raise RuntimeError("a pending message was left untracked")

@@ -16,6 +16,7 @@ one is taken and the match is marked uncertain (listed in ``interviewd review``)
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -166,11 +167,48 @@ class Match:
 
 @dataclass(slots=True)
 class Known:
-    """What the store knows, as matching needs it."""
+    """What the store knows, as matching needs it.
+
+    ``applications`` only grows (an entry may be replaced by one with a new role, never a new
+    company): the company indexes below are rebuilt whenever its length changes.
+    """
 
     applications: list[ApplicationInfo] = field(default_factory=list)
     thread: dict[str, int] = field(default_factory=dict)  # Message-ID -> application pk
     contacts: dict[str, int] = field(default_factory=dict)  # address -> application pk
+    _index: _CompanyIndex | None = field(default=None, repr=False, compare=False)
+
+    def index(self) -> _CompanyIndex:
+        if self._index is None or self._index.size != len(self.applications):
+            self._index = _CompanyIndex(self.applications)
+        return self._index
+
+
+class _CompanyIndex:
+    """Applications by registrable domain and by the first word of each company name, so
+    that matching a message costs a few lookups, not a pass over every application."""
+
+    def __init__(self, applications: Sequence[ApplicationInfo]) -> None:
+        self.size = len(applications)
+        self.by_domain: dict[str, list[int]] = {}
+        self.by_first_word: dict[str, list[tuple[list[str], int]]] = {}
+        for i, a in enumerate(applications):
+            for root in dict.fromkeys(registrable(d) for d in a.company.domains):
+                self.by_domain.setdefault(root, []).append(i)
+            for name in _names(a.company):
+                words = name.split(" ")
+                self.by_first_word.setdefault(words[0], []).append((words, i))
+
+    def named_in(self, haystack: str) -> list[int]:
+        """Indexes of the applications whose company name (or alias) is in ``haystack``, a
+        normalised text, as whole words; in application order."""
+        words = haystack.split(" ")
+        found: set[int] = set()
+        for pos, word in enumerate(words):
+            for name, i in self.by_first_word.get(word, ()):
+                if i not in found and words[pos : pos + len(name)] == name:
+                    found.add(i)
+        return sorted(found)
 
 
 def domain_of(address: str) -> str:
@@ -189,6 +227,7 @@ def company_domain(address: str) -> str:
     return domain
 
 
+@functools.lru_cache(maxsize=4096)
 def registrable(domain: str) -> str:
     """mail.acme.com -> acme.com (good enough for company matching; co.uk aware)."""
     parts = domain.split(".")
@@ -210,7 +249,14 @@ def relay_company(from_name: str) -> str:
     return stripped if stripped != (from_name or "").strip() else ""
 
 
+@functools.lru_cache(maxsize=4096)
 def normalise(name: str) -> str:
+    """A company name or role for comparison (cached: the same few names come again and
+    again); use ``_normalise_text`` for one-off text."""
+    return _normalise_text(name)
+
+
+def _normalise_text(name: str) -> str:
     name = re.sub(
         r"\b(inc|llc|ltd|limited|gmbh|corp|corporation|plc|co|company|group)\b\.?", "", name.lower()
     )
@@ -268,9 +314,7 @@ def match_message(message: MessageInfo, known: Known) -> Match:
         if not domain:
             continue
         root = registrable(domain)
-        hits = [
-            a for a in known.applications if any(registrable(d) == root for d in a.company.domains)
-        ]
+        hits = [known.applications[i] for i in known.index().by_domain.get(root, ())]
         picked = _pick(hits, message, f"company domain {root}") if hits else None
         if picked:
             return picked
@@ -307,12 +351,8 @@ def match_message(message: MessageInfo, known: Known) -> Match:
 
 def _by_text(message: MessageInfo, known: Known) -> Match | None:
     """Steps 4b and 5: the company named in the text, else the role (see match_message)."""
-    haystack = normalise(f"{message.subject} {message.text[:3000]}")
-    named = [
-        a
-        for a in known.applications
-        if any(n and f" {n} " in f" {haystack} " for n in _names(a.company))
-    ]
+    haystack = _normalise_text(f"{message.subject} {message.text[:3000]}")
+    named = [known.applications[i] for i in known.index().named_in(haystack)]
     picked = _pick(named, message, f"names {named[0].company.name}") if named else None
     if picked:
         return picked
