@@ -507,3 +507,31 @@ def test_pending_mail_is_tracked_in_chunks(tl, monkeypatch):
     ]
     assert all(m.tracked for m in tl.store.recent_messages(10))
     assert len(tl.store.recent_messages(10)) == 5
+
+
+def test_recomputing_with_nothing_new_writes_nothing(tl):
+    from sqlalchemy import event, select
+
+    from interviewd.store.models import Application
+
+    invite(tl, day=5)
+    tl.sync(local(2026, 11, 2, 11))
+    tl.clock.set(local(2026, 11, 2, 11, 1))
+    writes: list[str] = []
+
+    def record(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+        if not statement.lstrip().upper().startswith("SELECT"):
+            writes.append(statement)
+
+    event.listen(tl.store.engine, "before_cursor_execute", record)
+    try:
+        tl.tracking.recompute_all()
+    finally:
+        event.remove(tl.store.engine, "before_cursor_execute", record)
+    assert [w for w in writes if not w.strip().upper().startswith(("BEGIN", "COMMIT"))] == []
+    # ...and when time moves a follow-up, it is written.
+    tl.clock.set(local(2026, 11, 6, 16))
+    tl.tracking.recompute_all()
+    with tl.store.session() as s:
+        [app] = s.scalars(select(Application))
+        assert app.status == "interviewed"

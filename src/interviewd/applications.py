@@ -473,21 +473,40 @@ class TrackingService:
             if app is None:
                 return None
             derived = self.derive_one(s, app, now)
-            app.status = derived.status.value
-            app.last_contact_at = derived.last_contact
-            app.updated_at = now
-            s.execute(delete(StatusChangeRow).where(StatusChangeRow.application_pk == app_pk))
-            s.add_all(
-                StatusChangeRow(
-                    application_pk=app_pk,
-                    from_status=c.from_status.value if c.from_status else "",
-                    to_status=c.to_status.value,
-                    at=c.at,
-                    reason=c.reason,
-                    message_pk=c.message_pk,
-                )
+            # Written only where something changed: the minute tick recomputes every
+            # application, and an unchanged one must cost reads only.
+            changed = False
+            if (app.status, app.last_contact_at) != (derived.status.value, derived.last_contact):
+                app.status = derived.status.value
+                app.last_contact_at = derived.last_contact
+                changed = True
+            history = [
+                (c.from_status.value if c.from_status else "", c.to_status.value, c.at, c.reason,
+                 c.message_pk)
                 for c in derived.history
-            )
+            ]  # fmt: skip
+            stored = [
+                (r.from_status, r.to_status, r.at, r.reason, r.message_pk)
+                for r in s.scalars(
+                    select(StatusChangeRow)
+                    .where(StatusChangeRow.application_pk == app_pk)
+                    .order_by(StatusChangeRow.id)
+                )
+            ]
+            if stored != history:
+                s.execute(delete(StatusChangeRow).where(StatusChangeRow.application_pk == app_pk))
+                s.add_all(
+                    StatusChangeRow(
+                        application_pk=app_pk,
+                        from_status=from_status,
+                        to_status=to_status,
+                        at=at,
+                        reason=reason,
+                        message_pk=message_pk,
+                    )
+                    for from_status, to_status, at, reason, message_pk in history
+                )
+                changed = True
             rows = {
                 r.key: r
                 for r in s.scalars(select(FollowUpRow).where(FollowUpRow.application_pk == app_pk))
@@ -497,9 +516,12 @@ class TrackingService:
                 if row is None:
                     row = FollowUpRow(application_pk=app_pk, key=f.key)
                     s.add(row)
-                _fill_followup(row, f, now)
+                changed |= _fill_followup(row, f, now)
             for stale in rows.values():
                 s.delete(stale)
+                changed = True
+            if changed:
+                app.updated_at = now
             return derived
 
     def recompute_all(self) -> None:
@@ -874,20 +896,32 @@ def _followup_json(f: FollowUp, at: datetime) -> dict[str, Any]:
     }
 
 
-def _fill_followup(row: FollowUpRow, f: FollowUp, now: datetime) -> None:
-    row.kind = f.kind.value
-    row.round_pk = f.round_pk
-    row.due = f.due
-    row.overdue = f.overdue
-    row.expires = f.expires
-    row.alert_at = f.alert_at
-    row.state = f.state.value
-    row.reason = f.reason
-    row.closed_at = f.closed_at
-    row.closed_by_message_pk = f.closed_by_message_pk
+_FOLLOWUP_FIELDS = (
+    "kind", "round_pk", "due", "overdue", "expires", "alert_at", "state", "reason", "closed_at",
+    "closed_by_message_pk",
+)  # fmt: skip
+
+
+def _fill_followup(row: FollowUpRow, f: FollowUp, now: datetime) -> bool:
+    """Bring the row in line with ``f``; whether anything changed."""
+    wanted = (
+        f.kind.value,
+        f.round_pk,
+        f.due,
+        f.overdue,
+        f.expires,
+        f.alert_at,
+        f.state.value,
+        f.reason,
+        None if f.state is FollowUpState.PENDING else f.closed_at,
+        f.closed_by_message_pk,
+    )
+    if tuple(getattr(row, name) for name in _FOLLOWUP_FIELDS) == wanted:
+        return False
+    for name, value in zip(_FOLLOWUP_FIELDS, wanted, strict=True):
+        setattr(row, name, value)
     row.updated_at = now
-    if f.state is FollowUpState.PENDING:
-        row.closed_at = None
+    return True
 
 
 def _rounds_of(s: Session, app_pk: int) -> list[InterviewRound]:

@@ -22,8 +22,8 @@ from typing import Protocol
 from .clock import Clock, SystemClock
 from .config import AccountConfig, Config
 from .domain import Classification
-from .errors import ParseError, SourceUnavailable
-from .parsing import parse_message
+from .errors import SourceUnavailable
+from .parsepool import MailParser, ParseOutcome, parse_one, parser_for
 from .secrets import SecretSpec, resolve, run_secret_command
 from .signals import combine
 from .sources.imap import FetchedMessage, ImapMailbox, ImapSettings
@@ -194,6 +194,56 @@ class Ingestor:
         uid: int = 0,
         gm_msgid: int | None = None,
     ) -> IncomingMessage:
+        """One raw message, parsed here, made ready for classify() and the store."""
+        item = self.unparsed(
+            account, folder, key, raw, uidvalidity=uidvalidity, uid=uid, gm_msgid=gm_msgid
+        )
+        if item.error:
+            return item
+        outcome = parse_one(raw, self.config.store.max_body_chars)
+        return self.parsed(item, account, raw, outcome, is_sent_folder=is_sent_folder)
+
+    def incoming_many(
+        self,
+        account: AccountConfig,
+        folder: str,
+        messages: Sequence[tuple[str, bytes, int, int, int | None]],
+        parser: MailParser,
+        *,
+        is_sent_folder: bool,
+    ) -> Callable[[], list[IncomingMessage]]:
+        """Like ``incoming`` for (key, raw, uidvalidity, uid, gm_msgid) tuples, parsed by
+        ``parser`` (perhaps in other processes) from now on; the returned function waits for
+        the parsing and returns the messages in order."""
+        items = [
+            self.unparsed(account, folder, key, raw, uidvalidity=v, uid=u, gm_msgid=g)
+            for key, raw, v, u, g in messages
+        ]
+        todo = [i for i, item in enumerate(items) if not item.error]
+        raws = [messages[i][1] for i in todo]
+        results = parser.submit(raws)
+
+        def finish() -> list[IncomingMessage]:
+            for i, raw, outcome in zip(todo, raws, results(), strict=True):
+                items[i] = self.parsed(
+                    items[i], account, raw, outcome, is_sent_folder=is_sent_folder
+                )
+            return items
+
+        return finish
+
+    def unparsed(
+        self,
+        account: AccountConfig,
+        folder: str,
+        key: str,
+        raw: bytes,
+        *,
+        uidvalidity: int = 0,
+        uid: int = 0,
+        gm_msgid: int | None = None,
+    ) -> IncomingMessage:
+        """The message before parsing; quarantined already when it is too big to parse."""
         digest = hashlib.sha256(raw).hexdigest()
         item = IncomingMessage(
             identity=f"sha:{digest}",
@@ -212,20 +262,27 @@ class Ingestor:
                 f"({self.config.sync.max_message_bytes:,}); not parsed"
             )
             _quarantine_headers(item, raw)
-            return item
-        try:
-            parsed = parse_message(raw, max_body_chars=self.config.store.max_body_chars)
-        except ParseError as exc:
-            item.error = str(exc) or "unparseable message"
+        return item
+
+    def parsed(
+        self,
+        item: IncomingMessage,
+        account: AccountConfig,
+        raw: bytes,
+        outcome: ParseOutcome,
+        *,
+        is_sent_folder: bool,
+    ) -> IncomingMessage:
+        """The message with what parsing gave: parsed, or quarantined with the error."""
+        if outcome.parsed is None:
+            item.error = outcome.error
             item.raw = raw
             _quarantine_headers(item, raw)
+            if outcome.crashed:
+                log.debug("parser failed on %s/%s %s: %s", account.name, item.folder, item.key,
+                          outcome.error)  # fmt: skip
             return item
-        except Exception as exc:  # a bad message must never stop the daemon
-            item.error = f"parser failed: {exc.__class__.__name__}: {exc}"[:2000]
-            item.raw = raw
-            _quarantine_headers(item, raw)
-            log.debug("parser failed on %s/%s %s", account.name, folder, key, exc_info=True)
-            return item
+        parsed = outcome.parsed
         item.parsed = parsed
         item.identity = parsed.identity
         if self.config.store.keep_raw:
@@ -233,6 +290,12 @@ class Ingestor:
         sender = parsed.sender.email if parsed.sender else ""
         item.from_user = is_sent_folder or sender in user_addresses(account)
         return item
+
+    def parser_for(self, messages: int) -> MailParser:
+        """Worker processes for a big catch-up (see parsepool), else inline parsing."""
+        return parser_for(
+            messages, self.config.store.max_body_chars, self.config.sync.parse_in_parallel
+        )
 
 
 def _header_fields(raw: bytes) -> dict[str, str]:
@@ -403,54 +466,82 @@ class ImapSync:
     def _fetch_and_store(
         self, mailbox: ImapMailbox, folder: str, uidvalidity: int, uids: list[int], is_sent: bool
     ) -> SyncReport:
+        """Fetch, parse, classify and store ``uids`` batch by batch, each batch with its
+        high-water mark. While one batch is classified and stored, the next is fetched and
+        (on a big catch-up) parsed by worker processes."""
         report = SyncReport()
         total = len(uids)
         size = self.config.sync.batch_size
         done = 0
-        for start in range(0, total, size):
-            if self.stop.is_set():
-                break
-            chunk = uids[start : start + size]
-            items: list[IncomingMessage] = []
-            last_uid: int | None = None
-            for fetched in mailbox.fetch(chunk):
-                items.append(self._incoming(folder, uidvalidity, fetched, is_sent))
-                last_uid = fetched.uid
-                if self.stop.is_set():
-                    break  # finish the message in hand, store what we have
-            if not self.stop.is_set():
-                last_uid = chunk[-1]  # expunged UIDs in the chunk are passed too
-            if last_uid is None:
-                continue
+        pending: _Batch | None = None
+
+        def store(batch: _Batch) -> None:
+            nonlocal done
+            items = batch.items()
             self.ingestor.classify(items)
             result = self.store.save_batch(
                 items,
                 account=self.account.name,
                 folder=folder,
                 uidvalidity=uidvalidity,
-                highest_uid=last_uid,
+                highest_uid=batch.last_uid,
             )
             report.stored += result.stored
             report.located += result.located
             report.quarantined += result.quarantined
-            done += len(chunk)
+            done += batch.size
             if self.progress:
                 self.progress(self.account.name, folder, min(done, total), total)
+
+        with self.ingestor.parser_for(total) as parser:
+            try:
+                for start in range(0, total, size):
+                    if self.stop.is_set():
+                        break
+                    chunk = uids[start : start + size]
+                    fetched: list[FetchedMessage] = []
+                    for message in mailbox.fetch(chunk):
+                        fetched.append(message)
+                        if self.stop.is_set():
+                            break  # finish the message in hand, store what we have
+                    # Expunged UIDs in the chunk are passed too, unless we stopped short.
+                    last_uid = fetched[-1].uid if self.stop.is_set() and fetched else chunk[-1]
+                    if self.stop.is_set() and not fetched:
+                        break
+                    items = self.ingestor.incoming_many(
+                        self.account,
+                        folder,
+                        [
+                            (f"{uidvalidity}/{m.uid}", m.raw, uidvalidity, m.uid, m.gm_msgid)
+                            for m in fetched
+                        ],
+                        parser,
+                        is_sent_folder=is_sent,
+                    )
+                    batch = _Batch(items, last_uid, len(chunk))
+                    if pending is not None:
+                        # (Should storing fail, ``batch`` is dropped: its UIDs come again.)
+                        ready, pending = pending, None
+                        store(ready)
+                    pending = batch
+                if pending is not None:
+                    ready, pending = pending, None
+                    store(ready)
+            except Exception:
+                # A fetch failed: the batch fetched before it is good, store it, then report.
+                if pending is not None:
+                    store(pending)
+                raise
         return report
 
-    def _incoming(
-        self, folder: str, uidvalidity: int, fetched: FetchedMessage, is_sent: bool
-    ) -> IncomingMessage:
-        return self.ingestor.incoming(
-            self.account,
-            folder,
-            f"{uidvalidity}/{fetched.uid}",
-            fetched.raw,
-            is_sent_folder=is_sent,
-            uidvalidity=uidvalidity,
-            uid=fetched.uid,
-            gm_msgid=fetched.gm_msgid,
-        )
+
+@dataclass(slots=True)
+class _Batch:
+    """A fetched batch on its way to the store."""
+
+    items: Callable[[], list[IncomingMessage]]  # waits for its parsing
+    last_uid: int
+    size: int  # UIDs it covers
 
 
 class MaildirSync:
@@ -493,25 +584,26 @@ class MaildirSync:
         known = self.store.known_keys(self.account.name, folder)
         keys = [k for k in self.mailbox.keys(folder) if k not in known]
         size = self.config.sync.batch_size
-        for start in range(0, len(keys), size):
-            if self.stop.is_set():
-                break
-            items = []
-            for key in keys[start : start + size]:
-                raw = self.mailbox.read(folder, key)
-                if raw is not None:
-                    items.append(
-                        self.ingestor.incoming(
-                            self.account, folder, key, raw, is_sent_folder=is_sent
-                        )
-                    )
-            self.ingestor.classify(items)
-            result = self.store.save_batch(items, account=self.account.name, folder=folder)
-            report.stored += result.stored
-            report.located += result.located
-            report.quarantined += result.quarantined
-            if self.progress:
-                self.progress(self.account.name, folder, min(start + size, len(keys)), len(keys))
+        with self.ingestor.parser_for(len(keys)) as parser:
+            for start in range(0, len(keys), size):
+                if self.stop.is_set():
+                    break
+                found = [
+                    (key, raw, 0, 0, None)
+                    for key in keys[start : start + size]
+                    if (raw := self.mailbox.read(folder, key)) is not None
+                ]
+                items = self.ingestor.incoming_many(
+                    self.account, folder, found, parser, is_sent_folder=is_sent
+                )()
+                self.ingestor.classify(items)
+                result = self.store.save_batch(items, account=self.account.name, folder=folder)
+                report.stored += result.stored
+                report.located += result.located
+                report.quarantined += result.quarantined
+                if self.progress:
+                    done = min(start + size, len(keys))
+                    self.progress(self.account.name, folder, done, len(keys))
         self.store.mark_synced(self.account.name, folder)
         return report
 

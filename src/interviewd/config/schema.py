@@ -158,6 +158,14 @@ class SyncConfig:
     backoff_max_seconds: float = field(
         default=300, metadata=meta("Longest reconnect delay.", minimum=0.01)
     )
+    parse_in_parallel: bool = field(
+        default=True,
+        metadata=meta(
+            "On a catch-up of 500 messages or more (a first backfill), parse mail in one "
+            "worker process per CPU core while the daemon classifies and stores; the "
+            "workers exit when it is done."
+        ),
+    )
     max_message_bytes: int = field(
         default=50_000_000,
         metadata=meta(
