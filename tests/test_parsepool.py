@@ -96,3 +96,21 @@ def _alive(pid: int) -> bool:
     except FileNotFoundError:
         return False
     return state != "Z"
+
+
+def test_a_script_without_a_main_guard_is_not_run_again_by_the_workers(tmp_path):
+    marker = tmp_path / "runs"
+    script = tmp_path / "unguarded.py"
+    script.write_text(
+        "from interviewd.parsepool import ParallelMailParser\n"
+        f"open({str(marker)!r}, 'a').write('run\\n')\n"
+        "parser = ParallelMailParser(1000, workers=2)\n"
+        "outcomes = parser.submit([b'Subject: a\\r\\n\\r\\nx', b'Subject: b\\r\\n\\r\\ny'])()\n"
+        "assert parser._pool is not None, 'the pool broke'\n"
+        "parser.close()\n"
+        "print(sorted(o.parsed.subject for o in outcomes))\n"
+    )
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "['a', 'b']"
+    assert marker.read_text() == "run\n"  # once, in the parent only

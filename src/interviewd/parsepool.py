@@ -13,12 +13,14 @@ a function that returns one ``ParseOutcome`` per raw message, in order.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import os
+import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -110,7 +112,8 @@ class ParallelMailParser(MailParser):
         step = -(-len(raws) // self.workers)  # one slice per worker
         slices = [raws[i : i + step] for i in range(0, len(raws), step)]
         try:
-            futures = [pool.submit(parse_many, part, self.max_body_chars) for part in slices]
+            with _main_not_imported():  # workers are spawned in submit(), when needed
+                futures = [pool.submit(parse_many, part, self.max_body_chars) for part in slices]
         except (BrokenProcessPool, RuntimeError):
             self._broken()
             return super().submit(raws)
@@ -143,6 +146,31 @@ class ParallelMailParser(MailParser):
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+
+
+_MAIN_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _main_not_imported() -> Iterator[None]:
+    """Spawn workers that do not import the program's ``__main__`` file.
+
+    multiprocessing's spawn runs the parent's main script again in each child (as
+    ``__mp_main__``) unless it is a ``-m`` module; a script that calls interviewd from its
+    top level would then run again in every worker. The workers need only this module.
+    """
+    main = sys.modules.get("__main__")
+    with _MAIN_LOCK:
+        if main is None or not hasattr(main, "__file__"):
+            yield
+            return
+        spec, path = getattr(main, "__spec__", None), main.__file__
+        try:
+            main.__spec__ = None
+            del main.__file__
+            yield
+        finally:
+            main.__spec__, main.__file__ = spec, path
 
 
 def _exit_with_parent(parent: int) -> None:
