@@ -46,6 +46,7 @@ LABELLED: dict[str, tuple[str, float]] = {
     "Interview - UX Designer": ("scheduling", 0.96),
     "Quick question about your availability": ("feedback", 0.41),
     SCRIPT_SUBJECT: ("scheduling", 0.45),
+    f"Re: {SCRIPT_SUBJECT}": ("scheduling", 0.9),
 }
 
 
@@ -147,6 +148,13 @@ def seed(tmp_path: Path, *, hostile: bool = True) -> Timeline:
         "Hi Sam, would you have time for a short call with our nursing director next week?",
     )
     if hostile:
+        # A confident one opens the application; the unsure one joins it and waits in review.
+        tl.mail(
+            local(2026, 11, 10, 19),
+            "Mallory <mallory@example-recruiting.com>",
+            f"Re: {SCRIPT_SUBJECT}",
+            "Hello <b>Sam</b>, <script>alert(3)</script> can we schedule a call on Friday?",
+        )
         tl.mail(
             local(2026, 11, 10, 20),
             "Mallory <mallory@example-recruiting.com>",

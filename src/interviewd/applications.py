@@ -160,8 +160,7 @@ class TrackingService:
                         and (when >= recent)
                     ):
                         urgent.append(message.id)
-        for app_pk in touched:
-            self.recompute(app_pk)
+        self.recompute_many(sorted(touched))
         return TrackResult(count, urgent, touched)
 
     def _apply_privacy(self, message: Message) -> None:
@@ -467,68 +466,77 @@ class TrackingService:
         return derive(self.facts(s, app), at or self.clock.now(), self.config.followups, self.tz)
 
     def recompute(self, app_pk: int) -> Derived | None:
+        """Derive one application afresh and store what changed."""
+        with self.store.session() as s:
+            return self._recompute(s, app_pk, self.clock.now())
+
+    def recompute_many(self, app_pks: Iterable[int]) -> None:
+        """``recompute`` for many applications in one transaction."""
         now = self.clock.now()
         with self.store.session() as s:
-            app = s.get(Application, app_pk)
-            if app is None:
-                return None
-            derived = self.derive_one(s, app, now)
-            # Written only where something changed: the minute tick recomputes every
-            # application, and an unchanged one must cost reads only.
-            changed = False
-            if (app.status, app.last_contact_at) != (derived.status.value, derived.last_contact):
-                app.status = derived.status.value
-                app.last_contact_at = derived.last_contact
-                changed = True
-            history = [
-                (c.from_status.value if c.from_status else "", c.to_status.value, c.at, c.reason,
-                 c.message_pk)
-                for c in derived.history
-            ]  # fmt: skip
-            stored = [
-                (r.from_status, r.to_status, r.at, r.reason, r.message_pk)
-                for r in s.scalars(
-                    select(StatusChangeRow)
-                    .where(StatusChangeRow.application_pk == app_pk)
-                    .order_by(StatusChangeRow.id)
+            for app_pk in app_pks:
+                self._recompute(s, app_pk, now)
+
+    def _recompute(self, s: Session, app_pk: int, now: datetime) -> Derived | None:
+        app = s.get(Application, app_pk)
+        if app is None:
+            return None
+        derived = self.derive_one(s, app, now)
+        # Written only where something changed: the minute tick recomputes every
+        # application, and an unchanged one must cost reads only.
+        changed = False
+        if (app.status, app.last_contact_at) != (derived.status.value, derived.last_contact):
+            app.status = derived.status.value
+            app.last_contact_at = derived.last_contact
+            changed = True
+        history = [
+            (c.from_status.value if c.from_status else "", c.to_status.value, c.at, c.reason,
+             c.message_pk)
+            for c in derived.history
+        ]  # fmt: skip
+        stored = [
+            (r.from_status, r.to_status, r.at, r.reason, r.message_pk)
+            for r in s.scalars(
+                select(StatusChangeRow)
+                .where(StatusChangeRow.application_pk == app_pk)
+                .order_by(StatusChangeRow.id)
+            )
+        ]
+        if stored != history:
+            s.execute(delete(StatusChangeRow).where(StatusChangeRow.application_pk == app_pk))
+            s.add_all(
+                StatusChangeRow(
+                    application_pk=app_pk,
+                    from_status=from_status,
+                    to_status=to_status,
+                    at=at,
+                    reason=reason,
+                    message_pk=message_pk,
                 )
-            ]
-            if stored != history:
-                s.execute(delete(StatusChangeRow).where(StatusChangeRow.application_pk == app_pk))
-                s.add_all(
-                    StatusChangeRow(
-                        application_pk=app_pk,
-                        from_status=from_status,
-                        to_status=to_status,
-                        at=at,
-                        reason=reason,
-                        message_pk=message_pk,
-                    )
-                    for from_status, to_status, at, reason, message_pk in history
-                )
-                changed = True
-            rows = {
-                r.key: r
-                for r in s.scalars(select(FollowUpRow).where(FollowUpRow.application_pk == app_pk))
-            }
-            for f in derived.followups:
-                row = rows.pop(f.key, None)
-                if row is None:
-                    row = FollowUpRow(application_pk=app_pk, key=f.key)
-                    s.add(row)
-                changed |= _fill_followup(row, f, now)
-            for stale in rows.values():
-                s.delete(stale)
-                changed = True
-            if changed:
-                app.updated_at = now
-            return derived
+                for from_status, to_status, at, reason, message_pk in history
+            )
+            changed = True
+        rows = {
+            r.key: r
+            for r in s.scalars(select(FollowUpRow).where(FollowUpRow.application_pk == app_pk))
+        }
+        for f in derived.followups:
+            row = rows.pop(f.key, None)
+            if row is None:
+                row = FollowUpRow(application_pk=app_pk, key=f.key)
+                s.add(row)
+            changed |= _fill_followup(row, f, now)
+        for stale in rows.values():
+            s.delete(stale)
+            changed = True
+        if changed:
+            app.updated_at = now
+        return derived
 
     def recompute_all(self) -> None:
         with self.store.session() as s:
             pks = list(s.scalars(select(Application.id)))
-        for pk in pks:
-            self.recompute(pk)
+        self.recompute_many(pks)
 
     # -- the user's own entries ----------------------------------------------
 

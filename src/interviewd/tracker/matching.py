@@ -219,6 +219,7 @@ def is_ats_domain(domain: str) -> bool:
     return any(domain == d or domain.endswith("." + d) for d in ATS_DOMAINS)
 
 
+@functools.lru_cache(maxsize=4096)
 def company_domain(address: str) -> str:
     """The company a sender's domain names, or '' for webmail and ATS relays."""
     domain = domain_of(address)
