@@ -6,13 +6,23 @@ unless a case says otherwise. Precision first: a case expecting None must get No
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from interviewd.config.schema import FollowupConfig
+from interviewd.tracker.calendar import local_date
 from interviewd.tracker.extract import (
+    _CANDIDATE_TASK,
+    _CLAUSE_SPLIT,
+    _PROMISE,
+    _SENTENCE_SPLIT,
+    _all_dates,
+    _clause_before,
+    _sentence_before,
     interview_time,
     is_advancing,
     mentions_cancellation,
@@ -172,3 +182,64 @@ def test_explicit_zone_overrides_the_configured_one() -> None:
     london = ZoneInfo("Europe/London")
     got = interview_time("Call confirmed: Thursday at 9am PT.", SENT, london)
     assert got == (datetime(2026, 11, 5, 9, 0, tzinfo=ZoneInfo("America/Los_Angeles")), None)
+
+
+# -- reading only the sentences around promise words ------------------------------------------
+
+_FRAGMENTS = [
+    "We expect to have a decision by Friday",
+    "I will get back to you by November 12",
+    "Please send your availability by Thursday",
+    "The panel meets on Nov. 3",
+    "You should hear from us within 5 business days",
+    "Our office is closed on 12/24",
+    "Let us know by the end of the week",
+    "We will be in touch early next week",
+    "Sent: Friday, February 27, 2026 10:33 AM",
+    "An update will follow by Friday 3/6",
+    "Thanks for your patience",
+    "the 14th works for us",
+    "Your decision is needed by Monday",
+]
+_SEPARATORS = [". ", ".\n\n", "! ", "\n", " - ", ", and ", "; ", " ", "?\n"]
+
+
+def _promised_from_every_date(text: str, sent_at: datetime) -> date | None:
+    """promised_date as it was before it read only the sentences near promise words."""
+    base = local_date(sent_at, NY)
+    found = set()
+    clause_ends = [m.end() for m in _CLAUSE_SPLIT.finditer(text)]
+    sentence_ends = [m.end() for m in _SENTENCE_SPLIT.finditer(text)]
+    for start, _end, value in _all_dates(text, base, RULES):
+        clause = _clause_before(text, start, clause_ends)
+        sentence = _sentence_before(text, start, sentence_ends)
+        if _CANDIDATE_TASK.search(clause):
+            continue
+        if not _PROMISE.search(clause) and (
+            not _PROMISE.search(sentence) or _CANDIDATE_TASK.search(sentence)
+        ):
+            continue
+        if base <= value <= base + timedelta(days=120):
+            found.add(value)
+    return found.pop() if len(found) == 1 else None
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(_FRAGMENTS), st.sampled_from(_SEPARATORS)),
+        min_size=1,
+        max_size=12,
+    ),
+    st.integers(0, 400),
+)
+def test_reading_near_promises_only_changes_nothing(parts: list[tuple[str, str]], day: int) -> None:
+    text = "".join(f"{fragment}{separator}" for fragment, separator in parts)
+    sent_at = datetime(2026, 1, 1, 9, tzinfo=NY) + timedelta(days=day)
+    assert promised_date(text, sent_at, NY, RULES) == _promised_from_every_date(text, sent_at)
+
+
+def test_a_weekday_is_not_read_as_naming_a_date_written_before_it() -> None:
+    # "Friday, February 27" earlier in the text says nothing about the "Friday" after it.
+    text = "Sent: Friday, February 27, 2026\n\nWe will have an answer for you by Friday."
+    assert promised_date(text, datetime(2026, 2, 2, 9, tzinfo=NY), NY, RULES) == date(2026, 2, 6)

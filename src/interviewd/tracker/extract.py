@@ -221,7 +221,9 @@ def _all_dates(text: str, base: date, rules: FollowupConfig) -> list[tuple[int, 
         if any(s < r[1] and r[0] < e for s, e, _ in explicit):
             continue
         # "Thursday, 12 November": the weekday names the date that follows (when it agrees)
-        after = [e for e in explicit if re.fullmatch(r"[\s,(]*", text[r[1] : e[0]])]
+        after = [
+            e for e in explicit if e[0] >= r[1] and re.fullmatch(r"[\s,(]*", text[r[1] : e[0]])
+        ]
         if (
             after
             and after[0][2].weekday() == r[2].weekday()
@@ -276,6 +278,34 @@ def _sentence_before(text: str, pos: int, ends: list[int] | None = None) -> str:
     return text[ends[i] if i >= 0 else 0 : pos]
 
 
+def _dates_near_promises(
+    text: str, base: date, rules: FollowupConfig, sentence_ends: list[int]
+) -> list[tuple[int, int, date]]:
+    """``_all_dates`` of the sentences around promise words only (positions in ``text``).
+
+    Speed: a date counts only when a promise word comes before it in its sentence, so the
+    dates of other sentences never matter. Each sentence with a promise word is read with two
+    sentences either side, so a date that runs over a sentence end ("by Nov. 12") or sits
+    next to another is read as in the whole text.
+    """
+    bounds = [0, *sentence_ends, len(text)]  # sentence i is text[bounds[i]:bounds[i + 1]]
+    last = len(bounds) - 2
+    windows: list[list[int]] = []
+    for m in _PROMISE.finditer(text):
+        first = bisect.bisect_right(sentence_ends, m.start())
+        final = bisect.bisect_right(sentence_ends, max(m.start(), m.end() - 1))
+        start, end = bounds[max(0, first - 2)], bounds[min(last, final + 2) + 1]
+        if windows and start <= windows[-1][1]:
+            windows[-1][1] = max(windows[-1][1], end)
+        else:
+            windows.append([start, end])
+    return [
+        (start + a, end + a, value)
+        for a, b in windows
+        for start, end, value in _all_dates(text[a:b], base, rules)
+    ]
+
+
 def promised_date(text: str, sent_at: datetime, tz: ZoneInfo, rules: FollowupConfig) -> date | None:
     """The employer's own date for a decision or next step, or None when there is none
     (or when it cannot be read with confidence). Deadlines asked of the candidate
@@ -287,7 +317,7 @@ def promised_date(text: str, sent_at: datetime, tz: ZoneInfo, rules: FollowupCon
     found: set[date] = set()
     clause_ends = [m.end() for m in _CLAUSE_SPLIT.finditer(text)]
     sentence_ends = [m.end() for m in _SENTENCE_SPLIT.finditer(text)]
-    for start, _end, value in _all_dates(text, base, rules):
+    for start, _end, value in _dates_near_promises(text, base, rules, sentence_ends):
         clause = _clause_before(text, start, clause_ends)
         sentence = _sentence_before(text, start, sentence_ends)
         if _CANDIDATE_TASK.search(clause):
