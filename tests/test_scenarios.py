@@ -535,3 +535,41 @@ def test_recomputing_with_nothing_new_writes_nothing(tl):
     with tl.store.session() as s:
         [app] = s.scalars(select(Application))
         assert app.status == "interviewed"
+
+
+class _Unsure:
+    """The shipped model, made unsure of everything: every message needs review."""
+
+    def __init__(self, model) -> None:  # type: ignore[no-untyped-def]
+        self.model = model
+
+    def classify_many(self, items):  # type: ignore[no-untyped-def]
+        from interviewd.domain import Classification, MessageClass
+
+        return [
+            Classification(MessageClass.SCHEDULING, 0.3, {"scheduling": 0.3}, needs_review=True)
+            for _ in self.model.classify_many(items)
+        ]
+
+
+def test_unsure_labels_open_nothing_but_an_acknowledgment_still_does(tmp_path, classifier):
+    tl = Timeline(tmp_path, _Unsure(classifier))
+    try:
+        tl.mail(
+            local(2026, 11, 2, 7),
+            "Copperleaf Careers <careers@copperleaf.example>",
+            "We received your application",
+            "Hi Sam,\n\nThank you for applying for the Logistics Analyst position at "
+            "Copperleaf. We have received your application and our team will review it.",
+        )
+        tl.mail(
+            local(2026, 11, 2, 9),
+            "Omar Haddad <omar@northwind-robotics.com>",
+            "Quick question",
+            "Hi Sam, are you free for a call on Thursday at 2pm ET?",
+        )
+        tl.sync(local(2026, 11, 2, 10))
+        assert [r.company for r in tl.board(local(2026, 11, 2, 10))] == ["Copperleaf"]
+        assert len(tl.store.review_queue()) == 2
+    finally:
+        tl.close()

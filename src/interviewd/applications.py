@@ -196,9 +196,11 @@ class TrackingService:
     def _track(self, s: Session, message: Message, known: Known) -> int | None:
         label = message.label or ""
         employer_job = not message.from_user and label in JOB_LABELS
+        # An acknowledgment is `other` mail by the model; one the model is unsure of is
+        # known by its words too ("We received your application").
         acknowledgment = (
             not message.from_user
-            and label == "other"
+            and (label == "other" or message.needs_review)
             and bool(ACKNOWLEDGMENT.search(f"{message.subject}\n{message.new_text[:1500]}"))
         )
         if not (message.from_user or employer_job or acknowledgment or label == "other"):
@@ -234,7 +236,7 @@ class TrackingService:
             # an unmatched newsletter or your own unmatched mail opens nothing, and neither
             # does a label the model is unsure of: it waits in review, and the user's label
             # tracks it again.
-            if not (employer_job or acknowledgment) or message.needs_review:
+            if not (acknowledgment or (employer_job and not message.needs_review)):
                 return None
             if not match.company_name:
                 # Webmail with no company named anywhere: a friend's "are you free on
