@@ -114,3 +114,38 @@ def test_a_script_without_a_main_guard_is_not_run_again_by_the_workers(tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "['a', 'b']"
     assert marker.read_text() == "run\n"  # once, in the parent only
+
+
+def test_a_big_maildir_catch_up_parses_in_workers(tmp_path, monkeypatch):
+    from interviewd import parsepool
+    from interviewd.config import parse_config_text
+    from interviewd.service import open_store, sync_all_once
+
+    root = tmp_path / "Maildir"
+    for sub in ("cur", "new", "tmp"):
+        (root / sub).mkdir(parents=True)
+    count = PARALLEL_MIN_MESSAGES + 37
+    for i in range(count):
+        (root / "cur" / f"{i:05d}.test:2,S").write_bytes(inbox_message(i))
+    (root / "cur" / "broken.test:2,S").write_bytes(b"")  # quarantined, not lost
+    config = parse_config_text(
+        f"accounts: [{{name: me, type: maildir, path: '{root}', sent_folder: ''}}]\n"
+        f"store: {{url: 'sqlite:///{tmp_path}/t.db'}}\n"
+    )
+    batches: list[int] = []
+    submit = parsepool.ParallelMailParser.submit
+
+    def counted(self, raws):  # type: ignore[no-untyped-def]
+        batches.append(len(raws))
+        return submit(self, raws)
+
+    monkeypatch.setattr(parsepool.ParallelMailParser, "submit", counted)
+    store = open_store(config)
+    try:
+        [report] = sync_all_once(config, store).values()
+        assert not isinstance(report, str)
+        assert (report.stored, report.quarantined) == (count, 1)
+        assert sum(batches) == count + 1  # every message went through the workers
+        assert len({m.identity for m in store.recent_messages(count + 1)}) == count + 1
+    finally:
+        store.close()
