@@ -23,7 +23,7 @@ from .clock import Clock, SystemClock
 from .config import AccountConfig, Config
 from .domain import Classification
 from .errors import SourceUnavailable
-from .parsepool import MailParser, ParseOutcome, parse_one, parser_for
+from .parsepool import MailParser, ParseOutcome, parser_for
 from .secrets import SecretSpec, resolve, run_secret_command
 from .signals import combine
 from .sources.imap import FetchedMessage, ImapMailbox, ImapSettings
@@ -182,27 +182,6 @@ class Ingestor:
             item.label_source = decision.source
             # Privacy (store.keep_text) is applied after tracking, which still reads the text.
 
-    def incoming(
-        self,
-        account: AccountConfig,
-        folder: str,
-        key: str,
-        raw: bytes,
-        *,
-        is_sent_folder: bool,
-        uidvalidity: int = 0,
-        uid: int = 0,
-        gm_msgid: int | None = None,
-    ) -> IncomingMessage:
-        """One raw message, parsed here, made ready for classify() and the store."""
-        item = self.unparsed(
-            account, folder, key, raw, uidvalidity=uidvalidity, uid=uid, gm_msgid=gm_msgid
-        )
-        if item.error:
-            return item
-        outcome = parse_one(raw, self.config.store.max_body_chars)
-        return self.parsed(item, account, raw, outcome, is_sent_folder=is_sent_folder)
-
     def incoming_many(
         self,
         account: AccountConfig,
@@ -212,9 +191,9 @@ class Ingestor:
         *,
         is_sent_folder: bool,
     ) -> Callable[[], list[IncomingMessage]]:
-        """Like ``incoming`` for (key, raw, uidvalidity, uid, gm_msgid) tuples, parsed by
-        ``parser`` (perhaps in other processes) from now on; the returned function waits for
-        the parsing and returns the messages in order."""
+        """Raw messages, as (key, raw, uidvalidity, uid, gm_msgid) tuples, made ready for
+        ``classify`` and the store: parsed by ``parser`` (perhaps in other processes) from
+        now on; the returned function waits for the parsing and returns them in order."""
         items = [
             self.unparsed(account, folder, key, raw, uidvalidity=v, uid=u, gm_msgid=g)
             for key, raw, v, u, g in messages
