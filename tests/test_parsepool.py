@@ -149,3 +149,17 @@ def test_a_big_maildir_catch_up_parses_in_workers(tmp_path, monkeypatch):
         assert len({m.identity for m in store.recent_messages(count + 1)}) == count + 1
     finally:
         store.close()
+
+
+def test_outcomes_that_cannot_come_back_are_parsed_here():
+    from concurrent.futures import Future
+
+    raws = corpus()[:5]
+    failed: Future[list] = Future()
+    failed.set_exception(TypeError("cannot pickle 'weird_tz' object"))
+    parser = ParallelMailParser(200_000, workers=2)
+    try:
+        assert parser._result(failed, raws) == parse_many(raws, 200_000)
+        assert parser._pool is not None  # the workers are fine: they stay in use
+    finally:
+        parser.close()

@@ -134,7 +134,11 @@ class ParallelMailParser(MailParser):
         except BrokenProcessPool:
             # A worker died (killed, out of memory): parse its share here, and go on inline.
             self._broken()
-            return parse_many(part, self.max_body_chars)
+        except Exception as exc:
+            # The outcomes could not come back (say, one would not pickle): parse this share
+            # here, as without workers, so that no message is lost or blocks the folder.
+            log.warning("a parser worker failed (%s); parsing its share here", exc)
+        return parse_many(part, self.max_body_chars)
 
     def _broken(self) -> None:
         if self._pool is not None:
