@@ -158,3 +158,29 @@ def test_invariants(
     )
     assert derive(again, now, rules, tz) == d
     assert derive(facts, now, rules, tz) == d
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    application(),
+    instants,
+    follow_rules,
+    zones,
+    st.floats(min_value=0, max_value=1, exclude_max=True),
+)
+def test_nothing_changes_before_next_change(
+    facts: ApplicationFacts, now: datetime, rules: FollowupConfig, zone: str, fraction: float
+) -> None:
+    """Recomputing at any instant before ``next_change`` gives the same answer, so the daemon
+    may leave an application alone until then."""
+    tz = ZoneInfo(zone)
+    d = derive(facts, now, rules, tz)
+    if d.next_change is None:
+        later = now + timedelta(days=400 * fraction)
+    else:
+        assert d.next_change > now
+        later = now + (d.next_change - now) * fraction
+    again = derive(facts, later, rules, tz)
+    assert again.status == d.status and again.history == d.history
+    assert again.followups == d.followups and again.last_contact == d.last_contact
+    assert again.next_change == d.next_change

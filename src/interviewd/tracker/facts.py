@@ -150,6 +150,9 @@ class Derived:
     followups: tuple[FollowUp, ...]
     last_contact: datetime | None
     extra: dict[str, str] = field(default_factory=dict)
+    #: The first instant after ``now`` at which the same facts may derive differently (None:
+    #: never); recomputing before then changes nothing.
+    next_change: datetime | None = None
 
     @property
     def open_followups(self) -> tuple[FollowUp, ...]:

@@ -205,6 +205,8 @@ class _Timeline:
     def __init__(self, f: _Facts, rules: FollowupConfig, tz: ZoneInfo) -> None:
         self.f, self.rules, self.tz = f, rules, tz
         self.silences: list[tuple[datetime, datetime | None, str]] = []  # [start, end)
+        #: Computed instants at which the answer may change (check-in dues, silence starts).
+        self.instants: list[datetime] = []
         self._process: dict[datetime, tuple[S, bool]] = {}
         self._cancels = sorted({r.cancelled_at for r in f.rounds if r.cancelled_at is not None})
         self._epochs: dict[int, _Epoch] = {}
@@ -499,6 +501,8 @@ def _check_in_plan(
         silent_at = cal.add_days(c.at, rules.silent_after_days, tz)
         if times:
             silent_at = max(silent_at, times[-1])
+        tl.instants.extend(times)
+        tl.instants.append(silent_at)
         if silent_at <= now and (nxt is None or silent_at < nxt):
             reason = (
                 f"no answer since the last contact on {tl.day(c.at)} "
@@ -569,4 +573,28 @@ def derive(facts: ApplicationFacts, now: datetime, rules: FollowupConfig, tz: Zo
         history=tl.history(now),
         followups=tuple(followups),
         last_contact=max(contacts) if contacts else None,
+        next_change=_next_change(facts, followups, tl.instants, now),
     )
+
+
+def _next_change(
+    facts: ApplicationFacts, followups: list[FollowUp], computed: list[datetime], now: datetime
+) -> datetime | None:
+    """The first instant after ``now`` at which ``derive`` may answer differently with the
+    same facts: a fact dated later (known from then on), a follow-up's due, overdue, expiry or
+    alert time, a snooze's end, a check-in falling due or a silence starting. Until then a
+    recompute would change nothing (a property test holds it)."""
+    instants = [facts.created_at, *computed]
+    instants += [m.at for m in facts.employer_messages] + [u.at for u in facts.user_messages]
+    for r in facts.rounds:
+        instants += [r.scheduled_at, r.start, r.end]
+        if r.cancelled_at is not None:
+            instants.append(r.cancelled_at)
+    for a in facts.actions:
+        instants.append(a.at)
+        if a.until is not None:
+            instants.append(a.until)
+    instants += [m.at for m in facts.manual_statuses]
+    for f in followups:
+        instants += [t for t in (f.due, f.overdue, f.expires, f.alert_at) if t is not None]
+    return min((t for t in instants if _utc(t) > now), default=None)
