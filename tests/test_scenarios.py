@@ -573,3 +573,35 @@ def test_unsure_labels_open_nothing_but_an_acknowledgment_still_does(tmp_path, c
         assert len(tl.store.review_queue()) == 2
     finally:
         tl.close()
+
+
+def test_the_minute_tick_recomputes_only_what_time_has_changed(tl):
+    invite(tl, day=5)  # a round on 5 November, 14:00-15:00
+    tl.mail(
+        local(2026, 11, 2, 9),
+        "Omar Haddad <omar@northwind-robotics.com>",
+        "Your application - Data Analyst",
+        "Hi Sam, after careful consideration we have decided to move forward with other "
+        "candidates for the Data Analyst role.",
+    )
+    tl.sync(local(2026, 11, 2, 11))
+    assert tl.status(local(2026, 11, 2, 11), "Northwind Robotics") == "rejected"
+    tl.clock.set(local(2026, 11, 3, 9))
+    assert tl.tracking.recompute_due() == 0  # nothing happens before the round
+    tl.clock.set(local(2026, 11, 5, 14, 30))
+    assert tl.tracking.recompute_due() == 1  # the round started: Larkspur only
+    tl.clock.set(local(2026, 11, 5, 15, 1))
+    assert tl.tracking.recompute_due() == 1  # ...and ended
+    with tl.store.session() as s:
+        from sqlalchemy import select
+
+        from interviewd.store.models import Application, Company
+
+        rows = dict(
+            s.execute(
+                select(Company.name, Application.status).join(
+                    Company, Company.id == Application.company_pk
+                )
+            ).all()
+        )
+    assert rows["Larkspur Health"] == "interviewed"

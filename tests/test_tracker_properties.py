@@ -179,7 +179,10 @@ def test_nothing_changes_before_next_change(
         later = now + timedelta(days=400 * fraction)
     else:
         assert d.next_change > now
-        later = now + (d.next_change - now) * fraction
+        # (timedelta * float rounds to the microsecond: keep strictly before next_change)
+        later = min(
+            now + (d.next_change - now) * fraction, d.next_change - timedelta(microseconds=1)
+        )
     again = derive(facts, later, rules, tz)
     assert again.status == d.status and again.history == d.history
     assert again.followups == d.followups and again.last_contact == d.last_contact

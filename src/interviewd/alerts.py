@@ -583,8 +583,9 @@ class AlertScheduler:
             self.scheduler.shutdown(wait=True)
 
     def tick(self) -> None:
-        """Time passes: recompute every application, then bring the jobs in line."""
-        self.tracking.recompute_all()
+        """Time passes: recompute the applications whose next change has come, then bring
+        the jobs in line."""
+        self.tracking.recompute_due()
         self.sync_jobs()
 
     def sync_jobs(self) -> None:

@@ -491,6 +491,8 @@ class TrackingService:
             app.status = derived.status.value
             app.last_contact_at = derived.last_contact
             changed = True
+        if app.next_change_at != derived.next_change:
+            app.next_change_at = derived.next_change  # not a change the user sees
         history = [
             (c.from_status.value if c.from_status else "", c.to_status.value, c.at, c.reason,
              c.message_pk)
@@ -539,6 +541,17 @@ class TrackingService:
         with self.store.session() as s:
             pks = list(s.scalars(select(Application.id)))
         self.recompute_many(pks)
+
+    def recompute_due(self) -> int:
+        """Time passed: recompute the applications it may have changed (those whose
+        ``next_change_at`` has come); every other one would come out the same. New facts
+        recompute their application at once wherever they arrive, so nothing else is due.
+        Returns how many were recomputed."""
+        now = self.clock.now()
+        with self.store.session() as s:
+            pks = list(s.scalars(select(Application.id).where(Application.next_change_at <= now)))
+        self.recompute_many(pks)
+        return len(pks)
 
     # -- the user's own entries ----------------------------------------------
 

@@ -402,6 +402,7 @@ class Daemon:
         if self.on_reload:
             self.on_reload(new)
         self._build_services()
+        self.tracking.recompute_all()  # the follow-up rules or the time zone may have changed
         self.alerts.start()
         self._start_workers()
         self._start_web()

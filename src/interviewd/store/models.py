@@ -201,6 +201,9 @@ class Application(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_contact_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    #: When time alone may next change the derived state (None: never, or not derived yet);
+    #: the minute tick recomputes only the applications whose time has come.
+    next_change_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
 
     company: Mapped[Company] = relationship(lazy="joined")
 
