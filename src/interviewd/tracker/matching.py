@@ -5,9 +5,10 @@ In order (followup-rules.md, "Matching mail to applications"):
 1. the thread: In-Reply-To / References naming a message already linked;
 2. a known contact address;
 3. the company's own domain (never a webmail domain, never an ATS relay's);
-4. an ATS relay's display name ("Acme Robotics via Greenhouse") or the company
-   named in the text;
-5. the role named in the text.
+4. an ATS relay's display name ("Acme Robotics via Greenhouse"); a relay naming a
+   company not known yet stops here (a new application); without a relay, the
+   company named in the text;
+5. the role named in the text (mail with no company domain of its own only).
 
 Thread and contact are certain. When one company has several open
 applications and only its domain or name matched, the most recently active
