@@ -11,8 +11,9 @@ import time
 from pathlib import Path
 
 from conftest import ALICE, imap_config, interviewd
+from faultkit import wait_for
 from mailgen import make_message
-from test_imap_sync import count_messages, wait_for
+from test_imap_sync import count_messages
 
 
 def notify_socket(tmp_path: Path) -> socket.socket:

@@ -16,6 +16,7 @@ import pytest
 from imapclient import IMAPClient
 
 from conftest import ALICE, imap_config, interviewd
+from faultkit import wait_for
 from mailgen import make_message, simple_message
 
 
@@ -29,15 +30,6 @@ def count_messages(tmp_path: Path) -> int:
         return int(db_rows(tmp_path, "select count(*) from messages")[0][0])
     except sqlite3.OperationalError:  # not created yet
         return 0
-
-
-def wait_for(predicate: Callable[[], bool], timeout: float, what: str) -> float:
-    start = time.monotonic()
-    while time.monotonic() - start < timeout:
-        if predicate():
-            return time.monotonic() - start
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 def flags_of(client: IMAPClient, folder: str) -> dict[int, set[bytes]]:
